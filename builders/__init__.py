@@ -1,0 +1,1 @@
+"""Builders that (re)derive data tables; run by hand, never by the notebooks."""

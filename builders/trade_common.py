@@ -1,0 +1,125 @@
+"""Shared helpers for the trade-chapter builders (calendar, CSV writing, manifest hashes).
+
+Run nothing here directly; ``builders/trade_cow.py`` and ``builders/trade_comtrade.py`` import it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from pathlib import Path
+
+import pandas as pd
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = REPO_ROOT / "data"
+
+# Column order of data/trade_bilateral.csv (the data contract: long format, one row per figure).
+BILATERAL_COLUMNS = [
+    "period_label", "period_type", "calendar", "period_start", "period_end",
+    "reporter", "flow", "value_musd", "value_qualifier", "source", "note",
+]
+BILATERAL_KEY = ["reporter", "period_label", "flow", "source"]
+
+# Column order of data/trade_partners.csv.
+PARTNERS_COLUMNS = [
+    "country", "partner", "period_label", "period_type", "calendar", "period_start", "period_end",
+    "reporter", "flow", "value_musd", "value_qualifier", "source", "note",
+]
+PARTNERS_KEY = ["country", "partner", "reporter", "period_label", "flow", "source"]
+
+# Borkowski's break years of the Solar Hijri (Jalali) calendar, as used by the jalaali family of
+# libraries; valid for Solar Hijri years -61 .. 3177.
+_JALALI_BREAKS = [-61, 9, 38, 199, 426, 686, 756, 818, 1111, 1181, 1210, 1635, 2060, 2097,
+                  2192, 2262, 2324, 2394, 2456, 3178]
+
+
+def _nowruz_day_in_march(jy: int) -> int:
+    """Day of March (Gregorian year jy + 621) on which Solar Hijri year ``jy`` begins."""
+    if not (_JALALI_BREAKS[0] <= jy < _JALALI_BREAKS[-1]):
+        raise ValueError(f"Solar Hijri year {jy} is outside the supported range")
+    gy = jy + 621
+    leap_j = -14
+    jp = _JALALI_BREAKS[0]
+    jump = 0
+    for jm in _JALALI_BREAKS[1:]:
+        jump = jm - jp
+        if jy < jm:
+            break
+        leap_j += (jump // 33) * 8 + (jump % 33) // 4
+        jp = jm
+    n = jy - jp
+    leap_j += (n // 33) * 8 + ((n % 33) + 3) // 4
+    if jump % 33 == 4 and jump - n == 4:
+        leap_j += 1
+    leap_g = gy // 4 - ((gy // 100 + 1) * 3) // 4 - 150
+    return 20 + leap_j - leap_g
+
+
+def iranian_year_bounds(jy: int) -> tuple[dt.date, dt.date]:
+    """First and last Gregorian day of Solar Hijri year ``jy`` (e.g. 1402 -> 2023-03-21, 2024-03-19)."""
+    start = dt.date(jy + 621, 3, _nowruz_day_in_march(jy))
+    next_start = dt.date(jy + 622, 3, _nowruz_day_in_march(jy + 1))
+    return start, next_start - dt.timedelta(days=1)
+
+
+def check_iranian_rows(df: pd.DataFrame) -> None:
+    """Raise ValueError if a full Iranian-year row has start/end dates that differ from the calendar."""
+    rows = df[df["period_type"] == "iranian_year"]
+    for idx, row in rows.iterrows():
+        label = str(row["period_label"])
+        if not re.fullmatch(r"\d{4}", label):
+            raise ValueError(f"row {idx}: iranian_year label must be four digits, got {label!r}")
+        start, end = iranian_year_bounds(int(label))
+        if str(row["period_start"]) != start.isoformat() or str(row["period_end"]) != end.isoformat():
+            raise ValueError(
+                f"row {idx}: Iranian year {label} runs {start}..{end}, "
+                f"not {row['period_start']}..{row['period_end']}")
+
+
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def refresh_manifest_sha(csv_path: Path) -> str:
+    """Rewrite the ``sha256:`` line of the manifest beside ``csv_path``; return the new digest.
+
+    Only that one line is touched, so comments and layout of the hand-written YAML survive.
+    """
+    digest = sha256_of(csv_path)
+    manifest = csv_path.with_suffix(".yml")
+    text = manifest.read_text(encoding="utf-8")
+    new_text, count = re.subn(r"(?m)^sha256:.*$", f"sha256: {digest}", text, count=1)
+    if count != 1:
+        raise ValueError(f"{manifest}: no top-level 'sha256:' line to refresh")
+    manifest.write_text(new_text, encoding="utf-8")
+    return digest
+
+
+def format_number(value) -> str:
+    """Plain decimal text: no exponent, no thousands separator, no trailing zeros."""
+    if value is None or (isinstance(value, float) and pd.isna(value)) or value == "":
+        return ""
+    text = f"{float(value):.6f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def write_table(df: pd.DataFrame, path: Path, columns: list[str], key: list[str]) -> None:
+    """Write ``df`` as UTF-8 CSV with a stable row order and no index; refuse duplicate keys."""
+    out = df[columns].copy()
+    dupes = out.duplicated(subset=key, keep=False)
+    if dupes.any():
+        raise ValueError(f"{path.name}: duplicate primary key rows:\n{out[dupes]}")
+    out["value_musd"] = out["value_musd"].map(format_number)
+    out = out.fillna("")
+    sort_cols = [c for c in ["country", "partner", "reporter", "period_start", "period_label", "flow", "source"]
+                 if c in out.columns]
+    out = out.sort_values(sort_cols, kind="mergesort").reset_index(drop=True)
+    out.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """Read one of our CSVs with every column as text (no type guessing, empty cells as '')."""
+    if not path.exists():
+        return pd.DataFrame()
+    return pd.read_csv(path, dtype=str, keep_default_na=False)

@@ -1,0 +1,91 @@
+"""The book's one bibliography, ``references.bib``: parsing and the rules every entry follows.
+
+Rules: each entry has a title, a year, an access date (``urldate``, YYYY-MM-DD) and either a ``url`` or a
+full printed reference (``howpublished`` naming publisher and place, for works with no web address).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from pybtex.database import parse_file
+from pybtex.scanner import PybtexError
+
+from .paths import BIBLIOGRAPHY
+
+REQUIRED_FIELDS = ("title", "year", "urldate", "howpublished")
+KEY_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+class BibliographyError(ValueError):
+    """An entry of references.bib breaks one of the bibliography's rules."""
+
+    def __init__(self, path: Path, key: str | None, rule: str, message: str):
+        self.path, self.key, self.rule = Path(path), key, rule
+        where = f"{path}" + (f", entry '{key}'" if key else "")
+        super().__init__(f"{where}: [{rule}] {message}")
+
+
+@dataclass(frozen=True)
+class Entry:
+    key: str
+    entry_type: str
+    fields: dict[str, str]
+    authors: tuple[str, ...]
+
+    @property
+    def url(self) -> str | None:
+        return self.fields.get("url")
+
+    @property
+    def accessed(self) -> dt.date:
+        return dt.date.fromisoformat(self.fields["urldate"])
+
+
+def read_bibliography(path: Path = BIBLIOGRAPHY) -> dict[str, Entry]:
+    """Parse and check ``path``; return its entries by key. Raises BibliographyError on any broken rule."""
+    path = Path(path)
+    return dict(_read_cached(path, path.stat().st_mtime_ns))
+
+
+@lru_cache(maxsize=8)
+def _read_cached(path: Path, _mtime_ns: int) -> tuple[tuple[str, Entry], ...]:
+    try:
+        database = parse_file(str(path), bib_format="bibtex")
+    except (PybtexError, UnicodeDecodeError) as err:
+        raise BibliographyError(path, None, "parse", str(err)) from err
+    entries = []
+    for key, raw in database.entries.items():
+        fields = {name.lower(): str(value) for name, value in raw.fields.items()}
+        authors = tuple(str(person).replace("{", "").replace("}", "") for person in raw.persons.get("author", []))
+        entry = Entry(key=key, entry_type=raw.type.lower(), fields=fields, authors=authors)
+        _check_entry(path, entry)
+        entries.append((key, entry))
+    return tuple(entries)
+
+
+def _check_entry(path: Path, entry: Entry) -> None:
+    if not KEY_PATTERN.match(entry.key):
+        raise BibliographyError(path, entry.key, "key-format", "keys are lowercase words joined by hyphens")
+    if not entry.authors:
+        raise BibliographyError(path, entry.key, "required-field", "no author (use {{Institution}} for a body)")
+    for name in REQUIRED_FIELDS:
+        if not entry.fields.get(name, "").strip():
+            raise BibliographyError(path, entry.key, "required-field", f"field '{name}' is missing or empty")
+    url = entry.fields.get("url", "")
+    if url and not url.startswith(("https://", "http://")):
+        raise BibliographyError(path, entry.key, "url-format", f"url {url!r} is not an http(s) address")
+    if not url and len(entry.fields["howpublished"]) < 20:
+        raise BibliographyError(
+            path, entry.key, "url-or-reference", "no url, and howpublished is too short to be a full reference"
+        )
+    try:
+        accessed = dt.date.fromisoformat(entry.fields["urldate"])
+    except ValueError:
+        raise BibliographyError(path, entry.key, "urldate-format", "urldate must be YYYY-MM-DD") from None
+    if accessed > dt.date.today():
+        raise BibliographyError(path, entry.key, "urldate-future", f"access date {accessed} is in the future")

@@ -1,0 +1,365 @@
+"""Load the book's tables: local files only, checked against their manifests, returned typed.
+
+Each table is ``data/<name>.csv`` with a manifest ``data/<name>.yml`` (format: ``data/README.md``).
+``load(name)`` checks, in this order: the manifest itself, that the file is non-empty UTF-8, its sha256,
+its header, then every cell, the primary key, the source keys and the row count. Any breach raises
+:class:`DataValidationError` naming the file, the line, the column and the rule. Nothing is coerced or
+dropped: the CSV is read as text and each cell is parsed by the rule its column declares.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from .bibliography import read_bibliography
+from .paths import BIBLIOGRAPHY, DATA_DIR
+
+COLUMN_TYPES = ("string", "integer", "number", "date", "boolean")
+SOURCE_SEPARATOR = ";"
+
+_MANIFEST_KEYS_REQUIRED = {"name", "title", "description", "path", "sha256", "producer", "licence", "credit",
+                           "primary_key", "columns"}
+_MANIFEST_KEYS_OPTIONAL = {"third_party_terms", "builder", "min_rows"}
+_COLUMN_KEYS_REQUIRED = {"name", "type", "description"}
+_COLUMN_KEYS_OPTIONAL = {"unit", "required", "enum", "minimum", "maximum", "pattern", "source_keys"}
+
+_INTEGER = re.compile(r"-?\d+")
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_BOOLEAN = {"true": True, "false": False}
+
+
+class DataValidationError(ValueError):
+    """A table or its manifest breaks a rule. ``file``, ``line``, ``column`` and ``rule`` say where and which.
+
+    ``line`` counts physical lines of the CSV file, the header being line 1.
+    """
+
+    def __init__(self, file: Path | str, rule: str, message: str, *, line: int | None = None,
+                 column: str | None = None):
+        self.file, self.rule, self.line, self.column = Path(file), rule, line, column
+        where = str(file)
+        if line is not None:
+            where += f", line {line}"
+        if column is not None:
+            where += f", column '{column}'"
+        super().__init__(f"{where}: rule '{rule}': {message}")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    description: str
+    unit: str | None = None
+    required: bool = False
+    enum: tuple[Any, ...] | None = None
+    minimum: Any = None
+    maximum: Any = None
+    pattern: str | None = None
+    source_keys: bool = False
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """A table's description: what it is, who made it, under what terms, and its schema."""
+
+    name: str
+    title: str
+    description: str
+    path: Path
+    sha256: str
+    producer: str
+    licence: dict[str, str]
+    credit: str
+    primary_key: tuple[str, ...]
+    columns: tuple[Column, ...]
+    manifest_path: Path
+    third_party_terms: str | None = None
+    builder: str | None = None
+    min_rows: int | None = None
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+
+def table_names(data_dir: Path = DATA_DIR) -> list[str]:
+    """Names of all tables described in ``data_dir`` (one per manifest)."""
+    return sorted(p.stem for p in Path(data_dir).glob("*.yml"))
+
+
+def read_manifest(name: str, data_dir: Path = DATA_DIR) -> Manifest:
+    """Read and check ``data_dir/<name>.yml``."""
+    manifest_path = Path(data_dir) / f"{name}.yml"
+    if not manifest_path.is_file():
+        known = ", ".join(table_names(data_dir)) or "none"
+        raise DataValidationError(manifest_path, "manifest-missing", f"no manifest for table '{name}' (known: {known})")
+    try:
+        raw = yaml.safe_load(manifest_path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as err:
+        raise DataValidationError(manifest_path, "manifest-parse", str(err)) from err
+
+    def fail(message: str, column: str | None = None) -> DataValidationError:
+        return DataValidationError(manifest_path, "manifest", message, column=column)
+
+    if not isinstance(raw, dict):
+        raise fail("a manifest is a YAML mapping")
+    missing = _MANIFEST_KEYS_REQUIRED - raw.keys()
+    unknown = raw.keys() - _MANIFEST_KEYS_REQUIRED - _MANIFEST_KEYS_OPTIONAL
+    if missing:
+        raise fail(f"missing keys: {sorted(missing)}")
+    if unknown:
+        raise fail(f"unknown keys: {sorted(unknown)}")
+    if raw["name"] != name:
+        raise fail(f"name is {raw['name']!r} but the manifest file is {name}.yml")
+    for key in ("title", "description", "producer", "credit", "path"):
+        if not isinstance(raw[key], str) or not raw[key].strip():
+            raise fail(f"'{key}' must be non-empty text")
+    if not isinstance(raw["sha256"], str) or not re.fullmatch(r"[0-9a-f]{64}", raw["sha256"]):
+        raise fail("'sha256' must be 64 lowercase hex digits")
+    licence = raw["licence"]
+    if not isinstance(licence, dict) or not licence.get("name") or not licence.get("url"):
+        raise fail("'licence' needs a name and a url")
+
+    columns = []
+    for spec in raw["columns"] or []:
+        if not isinstance(spec, dict) or not _COLUMN_KEYS_REQUIRED <= spec.keys():
+            raise fail(f"each column needs {sorted(_COLUMN_KEYS_REQUIRED)}: {spec!r}")
+        col_name = spec["name"]
+        extra = spec.keys() - _COLUMN_KEYS_REQUIRED - _COLUMN_KEYS_OPTIONAL
+        if extra:
+            raise fail(f"unknown column keys {sorted(extra)}", col_name)
+        if spec["type"] not in COLUMN_TYPES:
+            raise fail(f"type {spec['type']!r} is not one of {COLUMN_TYPES}", col_name)
+        if spec["type"] in ("integer", "number") and not spec.get("unit"):
+            raise fail("a numeric column must state its unit", col_name)
+        if spec.get("source_keys") and spec["type"] != "string":
+            raise fail("a source-key column is of type string", col_name)
+        enum = spec.get("enum")
+        columns.append(Column(
+            name=col_name, type=spec["type"], description=spec["description"], unit=spec.get("unit"),
+            required=bool(spec.get("required", False)), enum=tuple(enum) if enum is not None else None,
+            minimum=spec.get("minimum"), maximum=spec.get("maximum"), pattern=spec.get("pattern"),
+            source_keys=bool(spec.get("source_keys", False)),
+        ))
+    names = [c.name for c in columns]
+    if not names or len(set(names)) != len(names):
+        raise fail("columns must be listed, each name once")
+    primary_key = tuple(raw["primary_key"] or ())
+    if not primary_key or not set(primary_key) <= set(names):
+        raise fail(f"primary_key {list(primary_key)} must name declared columns")
+    return Manifest(
+        name=name, title=raw["title"], description=raw["description"].strip(),
+        path=Path(data_dir) / raw["path"], sha256=raw["sha256"], producer=raw["producer"], licence=licence,
+        credit=" ".join(raw["credit"].split()), primary_key=primary_key, columns=tuple(columns),
+        manifest_path=manifest_path, third_party_terms=raw.get("third_party_terms"),
+        builder=raw.get("builder"), min_rows=raw.get("min_rows"), raw=raw,
+    )
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def load(name: str, *, data_dir: Path = DATA_DIR, bibliography: Path = BIBLIOGRAPHY) -> pd.DataFrame:
+    """Return table ``name`` as a typed DataFrame after checking it against its manifest.
+
+    Column types: string -> pandas ``string``; integer -> ``Int64``; number -> ``float64``;
+    date -> ``datetime64``; boolean -> ``boolean``. Empty optional cells become missing values.
+    The manifest is attached as ``df.attrs["manifest"]``.
+    """
+    manifest = read_manifest(name, data_dir)
+    text = _read_text(manifest)
+    rows = _parse_rows(manifest, text)
+    typed = _check_cells(manifest, rows)
+    _check_primary_key(manifest, typed)
+    _check_source_keys(manifest, typed, bibliography)
+    if manifest.min_rows is not None and len(rows) < manifest.min_rows:
+        raise DataValidationError(manifest.path, "min-rows",
+                                  f"{len(rows)} data rows, fewer than the manifest's floor of {manifest.min_rows}")
+    frame = pd.DataFrame({c.name: _to_series(c, [values[c.name] for _, values in typed]) for c in manifest.columns})
+    frame.attrs["manifest"] = manifest
+    return frame
+
+
+def _read_text(manifest: Manifest) -> str:
+    path = manifest.path
+    if not path.is_file():
+        raise DataValidationError(path, "file-missing", f"the manifest {manifest.manifest_path.name} names a missing file")
+    data = path.read_bytes()
+    if not data.strip():
+        raise DataValidationError(path, "empty-file", "the file is empty")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        raise DataValidationError(path, "encoding-utf8",
+                                  f"byte {data[err.start]:#04x} at offset {err.start} is not valid UTF-8",
+                                  line=line) from None
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != manifest.sha256:
+        raise DataValidationError(path, "sha256",
+                                  f"file hash {digest[:12]}… does not match the manifest's {manifest.sha256[:12]}…; "
+                                  "if the change is intended, run `python3 tasks.py rehash`")
+    if text.startswith("\ufeff"):
+        raise DataValidationError(path, "encoding-utf8", "the file starts with a byte-order mark", line=1)
+    return text
+
+
+def _parse_rows(manifest: Manifest, text: str) -> list[tuple[int, dict[str, str]]]:
+    """Split the CSV into (line number, {column: text}) pairs, checking the header and row widths."""
+    path = manifest.path
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader)
+    except (StopIteration, csv.Error) as err:
+        raise DataValidationError(path, "header", f"cannot read a header row: {err}", line=1) from None
+    expected = manifest.column_names
+    missing = [c for c in expected if c not in header]
+    extra = [c for c in header if c not in expected]
+    if missing:
+        raise DataValidationError(path, "missing-column", f"the header lacks {missing}", line=1, column=missing[0])
+    if extra:
+        raise DataValidationError(path, "extra-column", f"the header has undeclared {extra}", line=1, column=extra[0])
+    if len(header) != len(set(header)):
+        raise DataValidationError(path, "duplicate-column", "a column name appears twice in the header", line=1)
+    if header != expected:
+        raise DataValidationError(path, "column-order", f"columns must be in manifest order {expected}", line=1)
+    rows = []
+    line = reader.line_num
+    while True:
+        start = line + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as err:
+            raise DataValidationError(path, "csv-syntax", str(err), line=start) from None
+        line = reader.line_num
+        if not cells:
+            raise DataValidationError(path, "blank-line", "blank line inside the table", line=start)
+        if len(cells) != len(expected):
+            raise DataValidationError(path, "row-width", f"{len(cells)} fields, expected {len(expected)}", line=start)
+        rows.append((start, dict(zip(expected, cells))))
+    if not rows:
+        raise DataValidationError(path, "empty-file", "the file has a header but no data rows")
+    return rows
+
+
+def _check_cells(manifest: Manifest, rows: list[tuple[int, dict[str, str]]]) -> list[tuple[int, dict[str, Any]]]:
+    typed = []
+    for line, cells in rows:
+        values = {}
+        for column in manifest.columns:
+            values[column.name] = _check_cell(manifest.path, line, column, cells[column.name])
+        typed.append((line, values))
+    return typed
+
+
+def _check_cell(path: Path, line: int, column: Column, text: str) -> Any:
+    def fail(rule: str, message: str) -> DataValidationError:
+        return DataValidationError(path, rule, message, line=line, column=column.name)
+
+    if text != text.strip():
+        raise fail("whitespace", f"{text!r} has leading or trailing white space")
+    if text == "":
+        if column.required:
+            raise fail("required", "the cell is empty but the column is required")
+        return None
+    value: Any
+    if column.type == "string":
+        value = text
+    elif column.type == "integer":
+        if not _INTEGER.fullmatch(text):
+            raise fail("type-integer", f"{text!r} is not a whole number")
+        value = int(text)
+    elif column.type == "number":
+        if not _NUMBER.fullmatch(text):
+            raise fail("type-number", f"{text!r} is not a plain decimal number (no separators, ranges or units)")
+        value = float(text)
+    elif column.type == "date":
+        try:
+            if not _DATE.fullmatch(text):
+                raise ValueError
+            value = dt.date.fromisoformat(text)
+        except ValueError:
+            raise fail("type-date", f"{text!r} is not a date in YYYY-MM-DD form") from None
+    else:  # boolean
+        if text not in _BOOLEAN:
+            raise fail("type-boolean", f"{text!r} is not 'true' or 'false'")
+        value = _BOOLEAN[text]
+    if column.enum is not None and value not in column.enum:
+        raise fail("enum", f"{text!r} is not one of {list(column.enum)}")
+    if column.pattern is not None and not re.fullmatch(column.pattern, text):
+        raise fail("pattern", f"{text!r} does not match {column.pattern!r}")
+    bound = _bound_value(column)
+    if column.minimum is not None and value < bound(column.minimum):
+        raise fail("minimum", f"{text} is below the minimum {column.minimum}")
+    if column.maximum is not None and value > bound(column.maximum):
+        raise fail("maximum", f"{text} is above the maximum {column.maximum}")
+    return value
+
+
+def _bound_value(column: Column):
+    if column.type == "date":
+        return lambda b: b if isinstance(b, dt.date) else dt.date.fromisoformat(str(b))
+    return lambda b: b
+
+
+def _check_primary_key(manifest: Manifest, typed: list[tuple[int, dict[str, Any]]]) -> None:
+    seen: dict[tuple, int] = {}
+    for line, values in typed:
+        key = tuple(values[c] for c in manifest.primary_key)
+        if any(part is None for part in key):
+            raise DataValidationError(manifest.path, "primary-key-empty", "a primary-key cell is empty",
+                                      line=line, column=manifest.primary_key[key.index(None)])
+        if key in seen:
+            raise DataValidationError(manifest.path, "primary-key-unique",
+                                      f"key {dict(zip(manifest.primary_key, key))} repeats line {seen[key]}",
+                                      line=line, column=manifest.primary_key[0])
+        seen[key] = line
+
+
+def _check_source_keys(manifest: Manifest, typed: list[tuple[int, dict[str, Any]]], bibliography: Path) -> None:
+    source_columns = [c for c in manifest.columns if c.source_keys]
+    if not source_columns:
+        return
+    entries = read_bibliography(bibliography)
+    for line, values in typed:
+        for column in source_columns:
+            for key in split_source_keys(values[column.name]):
+                if key not in entries:
+                    raise DataValidationError(manifest.path, "source-key",
+                                              f"source key {key!r} has no entry in {Path(bibliography).name}",
+                                              line=line, column=column.name)
+
+
+def split_source_keys(cell: str | None) -> list[str]:
+    """The bibliography keys in a source cell ('a;b' -> ['a', 'b'])."""
+    if not cell:
+        return []
+    return [part.strip() for part in cell.split(SOURCE_SEPARATOR)]
+
+
+def _to_series(column: Column, values: list[Any]) -> pd.Series:
+    if column.type == "string":
+        return pd.Series(values, dtype="string")
+    if column.type == "integer":
+        return pd.Series(values, dtype="Int64")
+    if column.type == "number":
+        return pd.Series([float("nan") if v is None else v for v in values], dtype="float64")
+    if column.type == "date":
+        return pd.to_datetime(pd.Series([pd.NaT if v is None else pd.Timestamp(v) for v in values]))
+    return pd.Series(values, dtype="boolean")

@@ -1,0 +1,87 @@
+"""Maintenance commands behind tasks.py, run inside the book's virtual environment.
+
+    python -m iranrussia.maintenance build [OUTPUT_ROOT]   # strict, fresh, offline book build
+    python -m iranrussia.maintenance execute [NB ...]      # re-execute notebooks in place
+    python -m iranrussia.maintenance rehash [TABLE ...]    # refresh sha256 in data manifests
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import yaml
+from nbclient import NotebookClient
+
+from .data import file_sha256, table_names
+from .paths import DATA_DIR, NOTEBOOKS_DIR, REPO_ROOT
+
+NOTEBOOK_TIMEOUT_S = 300
+
+
+def build_book(output_root: Path = REPO_ROOT) -> Path:
+    """Build the whole book from scratch with warnings as errors; return the HTML folder.
+
+    ``--all`` rebuilds every page: an incremental Sphinx build re-reports warnings only for changed pages,
+    which would let a warning slip through on an unchanged one.
+    """
+    output_root = Path(output_root)
+    html = output_root / "_build" / "html"
+    started = time.monotonic()
+    subprocess.run(
+        [str(Path(sys.executable).parent / "jupyter-book"), "build", str(REPO_ROOT), "--path-output", str(output_root),
+         "--all", "-W", "-n", "--keep-going"],
+        check=True, cwd=REPO_ROOT,
+    )
+    print(f"[build] book built in {time.monotonic() - started:.1f} s: {html / 'index.html'}")
+    return html
+
+
+def execute_notebooks(paths: list[Path]) -> None:
+    """Run each notebook top to bottom in a fresh kernel, saving its outputs in place."""
+    for path in paths:
+        started = time.monotonic()
+        notebook = nbformat.read(path, as_version=4)
+        # Authoring-tool metadata (e.g. jupytext's) is not part of the book; keep notebooks clean.
+        notebook.metadata.pop("jupytext", None)
+        client = NotebookClient(notebook, timeout=NOTEBOOK_TIMEOUT_S, kernel_name="python3",
+                                resources={"metadata": {"path": str(path.parent)}})
+        client.execute()
+        nbformat.write(notebook, path)
+        print(f"[execute] {path.relative_to(REPO_ROOT)} in {time.monotonic() - started:.1f} s")
+
+
+def rehash(names: list[str]) -> None:
+    """Write each table's current sha256 into its manifest, changing only that line."""
+    for name in names:
+        # Read the manifest loosely: rehash must work on a manifest whose hash is still a placeholder.
+        manifest_path = DATA_DIR / f"{name}.yml"
+        text = manifest_path.read_text(encoding="utf-8")
+        digest = file_sha256(DATA_DIR / yaml.safe_load(text)["path"])
+        new_text, count = re.subn(r"(?m)^sha256:.*$", f"sha256: {digest}", text)
+        if count != 1:
+            raise SystemExit(f"{manifest_path}: expected exactly one top-level 'sha256:' line")
+        if new_text != text:
+            manifest_path.write_text(new_text, encoding="utf-8")
+            print(f"[rehash] {name}: {digest}")
+
+
+def main(argv: list[str]) -> None:
+    command, rest = (argv[0], argv[1:]) if argv else ("", [])
+    if command == "build":
+        build_book(Path(rest[0]).resolve() if rest else REPO_ROOT)
+    elif command == "execute":
+        paths = [Path(p).resolve() for p in rest] or sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
+        execute_notebooks(paths)
+    elif command == "rehash":
+        rehash(rest or table_names(DATA_DIR))
+    else:
+        raise SystemExit(__doc__)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

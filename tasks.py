@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""The book's task runner. Needs only Python 3.11 and the standard library; it creates everything else.
+
+    python3 tasks.py build            # build the book into _build/html (creates .venv on first use)
+    python3 tasks.py test             # run the whole test suite (what CI runs)
+    python3 tasks.py execute [NB ...] # re-run notebooks in place, refreshing their committed outputs
+    python3 tasks.py rehash [TABLE ...]  # refresh data manifests' sha256 after an intended data change
+
+The virtual environment lives in .venv and is reinstalled whenever requirements.txt changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+REQUIREMENTS = ROOT / "requirements.txt"
+STAMP = VENV / "requirements.sha256"
+CHROMIUM = Path("/usr/bin/chromium")
+SUPPORTED_PYTHON = (3, 11)
+
+
+def say(message: str) -> None:
+    print(f"[tasks] {message}", flush=True)
+
+
+def run(*args: str | os.PathLike, env: dict | None = None) -> None:
+    say(" ".join(str(a) for a in args))
+    result = subprocess.run([str(a) for a in args], cwd=ROOT, env=env)
+    if result.returncode != 0:
+        sys.exit(result.returncode)
+
+
+def venv_python() -> Path:
+    return VENV / "bin" / "python"
+
+
+def ensure_venv() -> Path:
+    """Create .venv from requirements.txt unless it already matches the file's hash."""
+    if sys.version_info[:2] != SUPPORTED_PYTHON:
+        sys.exit(f"[tasks] this book pins its packages for Python {'.'.join(map(str, SUPPORTED_PYTHON))}; "
+                 f"run tasks.py with python3.11 (this is {sys.version.split()[0]})")
+    wanted = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()
+    if venv_python().exists() and STAMP.exists() and STAMP.read_text().strip() == wanted:
+        return venv_python()
+    if VENV.exists():
+        say("requirements.txt changed: recreating .venv")
+        shutil.rmtree(VENV)
+    run(sys.executable, "-m", "venv", VENV)
+    run(venv_python(), "-m", "pip", "install", "--quiet", "--requirement", REQUIREMENTS)
+    # Make the repository's own packages (iranrussia, builders) importable in the venv and its kernels.
+    purelib = subprocess.run([str(venv_python()), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    (Path(purelib) / "iranrussia-book.pth").write_text(str(ROOT) + "\n")
+    STAMP.write_text(wanted + "\n")
+    return venv_python()
+
+
+def ensure_chromium() -> None:
+    """The browser test drives Debian's Chromium; install it if this machine lacks it and we may."""
+    if CHROMIUM.exists():
+        return
+    if shutil.which("apt-get") and os.geteuid() == 0:
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        run("apt-get", "update", "--quiet", env=env)
+        run("apt-get", "install", "--quiet", "--yes", "--no-install-recommends", "chromium", env=env)
+        return
+    sys.exit("[tasks] the browser test needs Chromium at /usr/bin/chromium: install Debian's 'chromium' package "
+             "(sudo apt-get install chromium) and run again")
+
+
+def main(argv: list[str]) -> None:
+    if not argv or argv[0] in ("-h", "--help"):
+        print(__doc__)
+        return
+    command, rest = argv[0], argv[1:]
+    if command == "build":
+        python = ensure_venv()
+        run(python, "-m", "iranrussia.maintenance", "build", *rest)
+    elif command == "test":
+        ensure_chromium()
+        python = ensure_venv()
+        run(python, "-m", "pytest", *rest)
+    elif command in ("execute", "rehash"):
+        python = ensure_venv()
+        run(python, "-m", "iranrussia.maintenance", command, *rest)
+    else:
+        sys.exit(f"[tasks] unknown command {command!r}; see python3 tasks.py --help")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

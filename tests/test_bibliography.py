@@ -1,0 +1,71 @@
+"""The bibliography's rules, on small .bib files written here."""
+
+from __future__ import annotations
+
+import datetime as dt
+import textwrap
+
+import pytest
+
+from iranrussia.bibliography import BibliographyError, read_bibliography
+
+GOOD = {
+    "author": "{Statistics Office}", "title": "Annual statistics", "howpublished": "Statistics Office",
+    "year": "2023", "url": "https://example.org/stats", "urldate": "2026-11-01",
+}
+
+
+def bib_text(key: str = "office-2023-statistics", **fields: str | None) -> str:
+    merged = {k: v for k, v in {**GOOD, **fields}.items() if v is not None}
+    body = ",\n".join(f"  {name} = {{{value}}}" for name, value in merged.items())
+    return f"@misc{{{key},\n{body},\n}}\n"
+
+
+def read(tmp_path, text: str):
+    path = tmp_path / "references.bib"
+    path.write_text(text, encoding="utf-8")
+    return read_bibliography(path)
+
+
+def test_good_entry_is_read(tmp_path):
+    entries = read(tmp_path, bib_text())
+    entry = entries["office-2023-statistics"]
+    assert entry.url == "https://example.org/stats"
+    assert entry.accessed == dt.date(2026, 11, 1)
+    assert entry.authors == ("Statistics Office",)
+
+
+def test_printed_work_with_full_reference_needs_no_url(tmp_path):
+    text = bib_text(url=None, howpublished="Cambridge University Press, Cambridge, 2015, ISBN 9781107000001")
+    assert "office-2023-statistics" in read(tmp_path, text)
+
+
+@pytest.mark.parametrize(
+    ("fields", "rule"),
+    [
+        ({"urldate": None}, "required-field"),
+        ({"title": None}, "required-field"),
+        ({"author": None}, "required-field"),
+        ({"urldate": "22 Nov 2026"}, "urldate-format"),
+        ({"urldate": (dt.date.today() + dt.timedelta(days=2)).isoformat()}, "urldate-future"),
+        ({"url": "www.example.org"}, "url-format"),
+        ({"url": None}, "url-or-reference"),
+    ],
+)
+def test_broken_entry_is_refused_with_its_rule(tmp_path, fields, rule):
+    with pytest.raises(BibliographyError) as caught:
+        read(tmp_path, bib_text(**fields))
+    assert caught.value.rule == rule
+    assert caught.value.key == "office-2023-statistics"
+
+
+def test_key_must_be_lowercase_hyphenated(tmp_path):
+    with pytest.raises(BibliographyError) as caught:
+        read(tmp_path, bib_text(key="Office2023_Stats"))
+    assert caught.value.rule == "key-format"
+
+
+def test_unparseable_file_is_refused(tmp_path):
+    with pytest.raises(BibliographyError) as caught:
+        read(tmp_path, textwrap.dedent("@misc{a-b,\n  title = {unclosed\n"))
+    assert caught.value.rule == "parse"

@@ -1,0 +1,77 @@
+"""The book's own data folder and bibliography: every table loads clean, nothing is orphaned."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from iranrussia import load, read_bibliography, read_manifest, split_source_keys, table_names
+from iranrussia.paths import BIBLIOGRAPHY, DATA_DIR, NOTEBOOKS_DIR, REPO_ROOT
+
+TABLES = table_names(DATA_DIR)
+CITE_ROLE = re.compile(r"\{cite(?::[a-z]+)?\}`([^`]+)`")
+
+
+def test_the_book_has_tables():
+    assert "events" in TABLES
+
+
+@pytest.mark.parametrize("name", TABLES)
+def test_table_loads_clean_against_its_manifest(name):
+    frame = load(name)
+    assert len(frame) > 0
+
+
+@pytest.mark.parametrize("name", TABLES)
+def test_fact_table_has_a_source_column(name):
+    manifest = read_manifest(name)
+    assert any(c.source_keys for c in manifest.columns), f"{name}: no column with source_keys: true"
+
+
+@pytest.mark.parametrize("name", TABLES)
+def test_builder_named_in_manifest_exists(name):
+    builder = read_manifest(name).builder
+    if builder is not None:
+        assert (REPO_ROOT / builder).is_file(), f"{name}: builder {builder} not found"
+
+
+def test_every_csv_has_a_manifest():
+    orphans = sorted(p.name for p in DATA_DIR.glob("*.csv") if p.stem not in TABLES)
+    assert not orphans, f"CSV files with no manifest: {orphans}"
+
+
+def notebook_citations() -> set[str]:
+    keys = set()
+    for path in NOTEBOOKS_DIR.glob("*.ipynb"):
+        for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+            if cell["cell_type"] == "markdown":
+                for match in CITE_ROLE.finditer("".join(cell["source"])):
+                    keys.update(k.strip() for k in match.group(1).split(","))
+    for path in REPO_ROOT.glob("*.md"):
+        for match in CITE_ROLE.finditer(path.read_text(encoding="utf-8")):
+            keys.update(k.strip() for k in match.group(1).split(","))
+    return keys
+
+
+def data_citations() -> set[str]:
+    keys = set()
+    for name in TABLES:
+        frame = load(name)
+        for column in read_manifest(name).columns:
+            if column.source_keys:
+                for cell in frame[column.name].dropna():
+                    keys.update(split_source_keys(cell))
+    return keys
+
+
+def test_every_citation_in_prose_resolves():
+    missing = notebook_citations() - read_bibliography(BIBLIOGRAPHY).keys()
+    assert not missing, f"cited but not in references.bib: {sorted(missing)}"
+
+
+def test_every_bibliography_entry_is_used():
+    unused = read_bibliography(BIBLIOGRAPHY).keys() - notebook_citations() - data_citations()
+    assert not unused, f"entries of references.bib that no table row or page cites: {sorted(unused)}"

@@ -1,0 +1,117 @@
+"""Offline tests of builders/trade_cow.py on small hand-made fixtures (no /work/shared needed)."""
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from builders import trade_common, trade_cow
+
+FIX = Path(__file__).parent / "fixtures" / "trade"
+
+
+@pytest.fixture
+def ndy():
+    return pd.read_csv(FIX / "cow_ndy_sample.csv")
+
+
+def _value(df, **match):
+    sel = df
+    for col, val in match.items():
+        sel = sel[sel[col] == val]
+    assert len(sel) == 1, f"expected one row for {match}, found {len(sel)}"
+    return float(sel["value_musd"].iloc[0])
+
+
+def test_bilateral_direction_and_total(ndy):
+    rows = trade_cow.bilateral_rows(ndy)
+    # 1992 in the fixture: Iran imports from Russia 258, Russia imports from Iran 48 -> total 306.
+    assert _value(rows, period_label="1992", flow="russia_to_iran") == 258
+    assert _value(rows, period_label="1992", flow="iran_to_russia") == 48
+    assert _value(rows, period_label="1992", flow="total") == 306
+    # 2014: 1460 + 352 = 1812.
+    assert _value(rows, period_label="2014", flow="total") == 1812
+
+
+def test_bilateral_year_window_and_missing_flow(ndy):
+    rows = trade_cow.bilateral_rows(ndy)
+    assert "1991" not in set(rows["period_label"])           # USSR year outside 1992-2014
+    y1993 = rows[rows["period_label"] == "1993"]
+    assert set(y1993["flow"]) == {"russia_to_iran"}           # missing flow -> no flow row, no total
+    assert len(rows) == 3 + 1 + 3
+
+
+def test_bilateral_metadata(ndy):
+    rows = trade_cow.bilateral_rows(ndy)
+    assert set(rows["reporter"]) == {"cow_imf_dots"}
+    assert set(rows["period_type"]) == {"calendar_year"}
+    r = rows[rows["period_label"] == "2014"].iloc[0]
+    assert (r["period_start"], r["period_end"]) == ("2014-01-01", "2014-12-31")
+    assert all("cow-trade-v4" in s.split(";") for s in rows["source"])
+
+
+def test_partner_rows():
+    dyads = pd.read_csv(FIX / "cow_partners_sample.csv")
+    national = pd.read_csv(FIX / "cow_sy_sample.csv")
+    rows = trade_cow.partner_rows(dyads, national)
+    china = rows[(rows["country"] == "iran") & (rows["partner"] == "china")]
+    assert _value(china, flow="imports") == 574
+    assert _value(china, flow="exports") == 1817       # China's imports from Iran = mirror of Iran's exports
+    assert _value(china, flow="total") == 2391
+    kaz = rows[(rows["country"] == "russia") & (rows["partner"] == "kazakhstan")]
+    assert _value(kaz, flow="total") == 4636
+    assert "germany" not in set(rows["partner"])        # not one of the chapter's partners
+    iraq = rows[rows["partner"] == "iraq"]
+    assert set(iraq["flow"]) == {"imports"}             # missing mirror flow -> no exports, no total
+    assert "gap in COW" in iraq["note"].iloc[0]
+    world = rows[(rows["country"] == "iran") & (rows["partner"] == "world")]
+    assert _value(world, flow="total") == pytest.approx(43552.75)
+    assert not ((rows["partner"] == "world") & (rows["country"] == "russia")).any()  # 1990 row dropped
+
+
+def test_missing_column_is_reported(ndy):
+    with pytest.raises(trade_cow.CowInputError, match="russia_imports_from_iran_musd"):
+        trade_cow.bilateral_rows(ndy.drop(columns=["russia_imports_from_iran_musd"]))
+
+
+def test_rerun_keeps_hand_rows(tmp_path, ndy):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / trade_cow.NDY_FILE).write_text((FIX / "cow_ndy_sample.csv").read_text())
+    (raw / trade_cow.PARTNERS_FILE).write_text((FIX / "cow_partners_sample.csv").read_text())
+    (raw / trade_cow.SY_FILE).write_text((FIX / "cow_sy_sample.csv").read_text())
+    data = tmp_path / "data"
+    data.mkdir()
+    hand = pd.DataFrame([{
+        "period_label": "2021", "period_type": "calendar_year", "calendar": "gregorian",
+        "period_start": "2021-01-01", "period_end": "2021-12-31", "reporter": "russia_customs_fcs",
+        "flow": "russia_to_iran", "value_musd": "3070", "value_qualifier": "as_reported",
+        "source": "some-key", "note": "hand row"}])
+    hand.to_csv(data / "trade_bilateral.csv", index=False)
+    (data / "trade_bilateral.yml").write_text("name: trade_bilateral\nsha256: old\ncolumns: []\n")
+    for _ in range(2):                                   # a second run must not duplicate anything
+        trade_cow.build(raw, data)
+    out = pd.read_csv(data / "trade_bilateral.csv", dtype=str, keep_default_na=False)
+    assert (out["reporter"] == "russia_customs_fcs").sum() == 1
+    assert (out["reporter"] == "cow_imf_dots").sum() == 7
+    manifest = (data / "trade_bilateral.yml").read_text()
+    assert f"sha256: {trade_common.sha256_of(data / 'trade_bilateral.csv')}" in manifest
+    assert "sha256: old" not in manifest
+
+
+@pytest.mark.parametrize("year,start,end", [
+    (1399, dt.date(2020, 3, 20), dt.date(2021, 3, 20)),
+    (1400, dt.date(2021, 3, 21), dt.date(2022, 3, 20)),
+    (1402, dt.date(2023, 3, 21), dt.date(2024, 3, 19)),
+    (1403, dt.date(2024, 3, 20), dt.date(2025, 3, 20)),
+    (1405, dt.date(2026, 3, 21), dt.date(2027, 3, 20)),
+])
+def test_iranian_year_bounds(year, start, end):
+    assert trade_common.iranian_year_bounds(year) == (start, end)
+
+
+def test_check_iranian_rows_rejects_wrong_dates():
+    bad = pd.DataFrame([{"period_label": "1402", "period_type": "iranian_year",
+                         "period_start": "2023-03-21", "period_end": "2024-03-20"}])
+    with pytest.raises(ValueError, match="1402"):
+        trade_common.check_iranian_rows(bad)

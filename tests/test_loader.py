@@ -1,0 +1,211 @@
+"""The loader on small tables written here: good input comes back typed; each kind of bad input is refused
+with an error naming the file, the line, the column and the rule."""
+
+from __future__ import annotations
+
+import hashlib
+import textwrap
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from iranrussia.data import DataValidationError, load, read_manifest
+
+BIB = textwrap.dedent("""\
+    @misc{agency-2024-report,
+      author = {{News Agency}},
+      title = {A report},
+      howpublished = {News Agency},
+      year = {2024},
+      url = {https://example.org/report},
+      urldate = {2026-11-01},
+    }
+    @misc{office-2023-statistics,
+      author = {{Statistics Office}},
+      title = {Annual statistics},
+      howpublished = {Statistics Office},
+      year = {2023},
+      url = {https://example.org/stats},
+      urldate = {2026-11-01},
+    }
+    """)
+
+COLUMNS = [
+    {"name": "row_id", "type": "string", "description": "Identifier.", "required": True, "pattern": r"R\d{2}"},
+    {"name": "date", "type": "date", "description": "When.", "required": True, "minimum": "1991-01-01"},
+    {"name": "flow", "type": "string", "description": "Direction.", "required": True,
+     "enum": ["russia_to_iran", "iran_to_russia"]},
+    {"name": "count", "type": "integer", "description": "How many.", "unit": "items", "minimum": 0},
+    {"name": "value_musd", "type": "number", "description": "Value.", "unit": "current US$ millions",
+     "minimum": 0, "maximum": 100000},
+    {"name": "confirmed", "type": "boolean", "description": "Confirmed by a second source."},
+    {"name": "source", "type": "string", "description": "Bib keys.", "required": True, "source_keys": True},
+]
+HEADER = "row_id,date,flow,count,value_musd,confirmed,source"
+GOOD_ROWS = [
+    "R01,2022-07-19,russia_to_iran,3,1200.5,true,agency-2024-report",
+    "R02,2023-03-21,iran_to_russia,,800,false,agency-2024-report;office-2023-statistics",
+]
+
+
+def write_table(tmp_path: Path, body: str | bytes, *, sha256: str | None = None, **manifest) -> Path:
+    """Write data/sample.csv, its manifest (hash of the bytes written unless given) and references.bib."""
+    data_dir = tmp_path / "data"
+    data_dir.mkdir(exist_ok=True)
+    raw = body.encode("utf-8") if isinstance(body, str) else body
+    (data_dir / "sample.csv").write_bytes(raw)
+    spec = {
+        "name": "sample", "title": "Sample table", "description": "Rows for testing the loader.",
+        "path": "sample.csv", "sha256": sha256 or hashlib.sha256(raw).hexdigest(), "producer": "Tests",
+        "licence": {"name": "CC BY 4.0", "url": "https://creativecommons.org/licenses/by/4.0/"},
+        "credit": "Test data.", "primary_key": ["row_id"], "columns": COLUMNS,
+    }
+    spec.update(manifest)
+    (data_dir / "sample.yml").write_text(yaml.safe_dump(spec, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    (tmp_path / "references.bib").write_text(BIB, encoding="utf-8")
+    return data_dir
+
+
+def csv_of(*rows: str, header: str = HEADER) -> str:
+    return "\n".join([header, *rows]) + "\n"
+
+
+def load_sample(tmp_path: Path) -> pd.DataFrame:
+    return load("sample", data_dir=tmp_path / "data", bibliography=tmp_path / "references.bib")
+
+
+def refused(tmp_path: Path, body: str | bytes, **kwargs) -> DataValidationError:
+    write_table(tmp_path, body, **kwargs)
+    with pytest.raises(DataValidationError) as caught:
+        load_sample(tmp_path)
+    return caught.value
+
+
+# --- good input -----------------------------------------------------------------------------------------
+
+def test_good_table_is_returned_with_declared_types(tmp_path):
+    write_table(tmp_path, csv_of(*GOOD_ROWS))
+    frame = load_sample(tmp_path)
+    assert list(frame.columns) == HEADER.split(",")
+    assert str(frame["count"].dtype) == "Int64"
+    assert frame["value_musd"].tolist() == [1200.5, 800.0]
+    assert frame["date"].tolist() == [pd.Timestamp("2022-07-19"), pd.Timestamp("2023-03-21")]
+    assert frame["confirmed"].tolist() == [True, False]
+    assert pd.isna(frame.loc[1, "count"])  # an empty optional cell is missing, not zero
+    assert frame.attrs["manifest"].name == "sample"
+
+
+def test_quoted_cell_is_read_without_its_quotes(tmp_path):
+    write_table(tmp_path, csv_of('R01,2022-07-19,russia_to_iran,3,1,true,"agency-2024-report"'))
+    assert load_sample(tmp_path)["source"].tolist() == ["agency-2024-report"]
+
+
+# --- bad input: each case names file, line, column and rule ----------------------------------------------
+
+@pytest.mark.parametrize(
+    ("row", "column", "rule"),
+    [
+        ("R03,2022-07-19,russia_to_iran,three,1,true,agency-2024-report", "count", "type-integer"),
+        ("R03,2022-07-19,russia_to_iran,3,1.2bn,true,agency-2024-report", "value_musd", "type-number"),
+        ("R03,2022-07-19,russia_to_iran,3,\"1,200\",true,agency-2024-report", "value_musd", "type-number"),
+        ("R03,2022-07-19,russia_to_iran,3,100-200,true,agency-2024-report", "value_musd", "type-number"),
+        ("R03,19/07/2022,russia_to_iran,3,1,true,agency-2024-report", "date", "type-date"),
+        ("R03,2022-02-30,russia_to_iran,3,1,true,agency-2024-report", "date", "type-date"),
+        ("R03,2022-07-19,russia_to_iran,3,1,yes,agency-2024-report", "confirmed", "type-boolean"),
+        ("R03,2022-07-19,both_ways,3,1,true,agency-2024-report", "flow", "enum"),
+        ("R03,2022-07-19,russia_to_iran,-1,1,true,agency-2024-report", "count", "minimum"),
+        ("R03,2022-07-19,russia_to_iran,3,100001,true,agency-2024-report", "value_musd", "maximum"),
+        ("R03,1990-12-31,russia_to_iran,3,1,true,agency-2024-report", "date", "minimum"),
+        ("R3,2022-07-19,russia_to_iran,3,1,true,agency-2024-report", "row_id", "pattern"),
+        ("R03,2022-07-19,,3,1,true,agency-2024-report", "flow", "required"),
+        ("R03,2022-07-19,russia_to_iran, 3,1,true,agency-2024-report", "count", "whitespace"),
+        ("R03,2022-07-19,russia_to_iran,3,1,true,no-such-key-2020", "source", "source-key"),
+        ("R03,2022-07-19,russia_to_iran,3,1,true,agency-2024-report;no-such-key-2020", "source", "source-key"),
+        ("R01,2022-07-19,russia_to_iran,3,1,true,agency-2024-report", "row_id", "primary-key-unique"),
+    ],
+)
+def test_bad_cell_is_refused_with_its_rule(tmp_path, row, column, rule):
+    error = refused(tmp_path, csv_of(*GOOD_ROWS, row))
+    assert (error.rule, error.column, error.line) == (rule, column, 4)
+    assert error.file == tmp_path / "data" / "sample.csv"
+    message = str(error)
+    assert "sample.csv" in message and "line 4" in message and f"column '{column}'" in message and rule in message
+
+
+def test_missing_column_is_refused(tmp_path):
+    header = HEADER.replace(",confirmed", "")
+    error = refused(tmp_path, csv_of("R01,2022-07-19,russia_to_iran,3,1,agency-2024-report", header=header))
+    assert (error.rule, error.column, error.line) == ("missing-column", "confirmed", 1)
+
+
+def test_extra_column_is_refused(tmp_path):
+    error = refused(tmp_path, csv_of(GOOD_ROWS[0] + ",x", header=HEADER + ",comment"))
+    assert (error.rule, error.column, error.line) == ("extra-column", "comment", 1)
+
+
+def test_columns_out_of_manifest_order_are_refused(tmp_path):
+    header = "date,row_id,flow,count,value_musd,confirmed,source"
+    error = refused(tmp_path, csv_of("2022-07-19,R01,russia_to_iran,3,1,true,agency-2024-report", header=header))
+    assert (error.rule, error.line) == ("column-order", 1)
+
+
+def test_row_with_too_few_fields_is_refused(tmp_path):
+    error = refused(tmp_path, csv_of(GOOD_ROWS[0], "R02,2023-03-21,iran_to_russia"))
+    assert (error.rule, error.line) == ("row-width", 3)
+
+
+def test_empty_file_is_refused(tmp_path):
+    error = refused(tmp_path, b"")
+    assert error.rule == "empty-file"
+
+
+def test_header_only_file_is_refused(tmp_path):
+    error = refused(tmp_path, HEADER + "\n")
+    assert error.rule == "empty-file"
+
+
+def test_file_changed_after_its_manifest_is_refused(tmp_path):
+    stale = hashlib.sha256(csv_of(*GOOD_ROWS).encode()).hexdigest()
+    error = refused(tmp_path, csv_of(GOOD_ROWS[0]), sha256=stale)
+    assert error.rule == "sha256"
+    assert "rehash" in str(error)
+
+
+def test_non_utf8_file_is_refused_with_the_line_of_the_bad_byte(tmp_path):
+    body = csv_of(GOOD_ROWS[0]).encode("utf-8") + "R02,2023-03-21,iran_to_russia,1,1,true,Téhéran\n".encode("latin-1")
+    error = refused(tmp_path, body)
+    assert (error.rule, error.line) == ("encoding-utf8", 3)
+
+
+def test_too_few_rows_are_refused(tmp_path):
+    error = refused(tmp_path, csv_of(*GOOD_ROWS), min_rows=3)
+    assert error.rule == "min-rows"
+
+
+def test_unknown_table_names_the_known_ones(tmp_path):
+    write_table(tmp_path, csv_of(*GOOD_ROWS))
+    with pytest.raises(DataValidationError, match="known: sample"):
+        load("trade", data_dir=tmp_path / "data", bibliography=tmp_path / "references.bib")
+
+
+# --- manifests are checked too -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"licence": {"name": "CC BY 4.0"}}, "licence"),
+        ({"sha256": "abc"}, "sha256"),
+        ({"primary_key": ["nope"]}, "primary_key"),
+        ({"colour": "blue"}, "unknown keys"),
+        ({"columns": [dict(COLUMNS[0], type="text")] + COLUMNS[1:]}, "type 'text'"),
+        ({"columns": COLUMNS[:3] + [{k: v for k, v in COLUMNS[3].items() if k != "unit"}] + COLUMNS[4:]}, "unit"),
+    ],
+)
+def test_broken_manifest_is_refused(tmp_path, change, message):
+    write_table(tmp_path, csv_of(*GOOD_ROWS), **change)
+    with pytest.raises(DataValidationError, match=message) as caught:
+        read_manifest("sample", tmp_path / "data")
+    assert caught.value.rule == "manifest"
+    assert caught.value.file == tmp_path / "data" / "sample.yml"

@@ -1,0 +1,89 @@
+"""Static checks on the committed notebooks: the book's page contract.
+
+nbval (run on notebooks/ by the same pytest call) re-executes each notebook and compares outputs;
+these checks cover what nbval does not: anatomy, figure captions and alt text, no network, table of contents.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from iranrussia.paths import NOTEBOOKS_DIR, REPO_ROOT
+
+NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
+CHAPTERS = [p for p in NOTEBOOKS if p.stem != "data-dictionary"]
+NETWORK = re.compile(r"https?://|urlopen|requests\.|!pip|%pip|comtradeapicall")
+
+
+def cells(path: Path) -> list[dict]:
+    return json.loads(path.read_text(encoding="utf-8"))["cells"]
+
+
+def toc_files() -> set[str]:
+    toc = yaml.safe_load((REPO_ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    found = {toc["root"]}
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "file" in node:
+                found.add(node["file"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(toc.get("parts", []))
+    return found
+
+
+def test_every_notebook_is_in_the_table_of_contents():
+    listed = toc_files()
+    missing = [p.name for p in NOTEBOOKS if f"notebooks/{p.stem}" not in listed]
+    assert not missing, f"notebooks missing from _toc.yml: {missing}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_was_run_top_to_bottom_in_one_fresh_kernel(path):
+    counts = [c.get("execution_count") for c in cells(path) if c["cell_type"] == "code"]
+    assert counts == list(range(1, len(counts) + 1)), "re-run it with: python3 tasks.py execute " + str(path)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_has_no_error_output_and_no_network_access(path):
+    for index, cell in enumerate(cells(path)):
+        if cell["cell_type"] != "code":
+            continue
+        assert not any(o.get("output_type") == "error" for o in cell.get("outputs", [])), f"cell {index}"
+        assert not NETWORK.search("".join(cell["source"])), f"cell {index} reaches for the network"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_figure_has_caption_name_and_alt_text(path):
+    figures = 0
+    for index, cell in enumerate(cells(path)):
+        outputs = cell.get("outputs", [])
+        if not any("image/png" in o.get("data", {}) for o in outputs):
+            continue
+        figures += 1
+        meta = cell.get("metadata", {}).get("mystnb", {})
+        assert meta.get("figure", {}).get("caption", "").strip(), f"cell {index}: no mystnb.figure.caption"
+        assert meta.get("figure", {}).get("name", "").strip(), f"cell {index}: no mystnb.figure.name"
+        assert len(meta.get("image", {}).get("alt", "").strip()) >= 40, f"cell {index}: no real mystnb.image.alt"
+        assert sum("image/png" in o.get("data", {}) for o in outputs) == 1, f"cell {index}: one figure per cell"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_chapter_has_question_findings_caveats_and_sources(path):
+    markdown = [("".join(c["source"])) for c in cells(path) if c["cell_type"] == "markdown"]
+    headings = [line.strip("# ").lower() for text in markdown for line in text.splitlines() if line.startswith("#")]
+    assert markdown[0].startswith("# "), "a chapter opens with its title"
+    for required in ("the question", "key findings", "caveats", "sources"):
+        assert any(h.startswith(required) for h in headings), f"no '{required}' section"
+    findings = next(i for i, t in enumerate(markdown) if "## key findings" in t.lower())
+    assert "{glue:text}" in markdown[findings], "key findings quote numbers computed from the data (glue)"
