@@ -7,7 +7,8 @@ Run by hand from the repository root, never from a notebook:
 
 It writes (and refreshes the sha256 line of each manifest beside them):
 
-* ``data/arms_tiv_annual.csv``                 yearly TIV, USSR/Russia <-> Iran and the totals needed for shares
+* ``data/arms_tiv_annual.csv``                 yearly TIV, USSR/Russia <-> Iran, the totals needed for shares and
+                                               Russia's imports by supplier from 2022
 * ``data/arms_iran_imports_by_supplier.csv``   Iran's imports by supplier, five-year periods
 * ``data/arms_russia_exports_by_recipient.csv`` Soviet/Russian exports by recipient, five-year periods
 * ``data/arms_deals.csv``                      the deal register, both directions, with press keys
@@ -74,6 +75,7 @@ HEADER_PREFIX = {
 ALL_SUPPLIERS = "All suppliers"
 ALL_RECIPIENTS = "All recipients"
 FIRST_YEAR = 1980
+WAR_YEAR = 2022           # first year of the wartime flows (Iran -> Russia; Russia's imports by supplier)
 USSR, RUSSIA, IRAN = "Soviet Union", "Russia", "Iran"
 
 ANNUAL_COLUMNS = ["supplier", "recipient", "year", "tiv_millions", "no_deliveries_identified", "n_delivery_rows",
@@ -85,7 +87,7 @@ PERIOD_KEY = ["sipri_release", "period_start", "supplier", "recipient"]
 DEAL_COLUMNS = ["deal_id", "supplier", "recipient", "weapon_designation", "weapon_description_sipri", "description",
                 "weapon_category", "year_ordered", "number_ordered", "number_delivered", "delivery_years",
                 "first_delivery_year", "last_delivery_year", "status", "tiv_per_unit", "tiv_delivered_millions",
-                "sipri_uncertain", "sipri_release", "in_latest_release", "source", "note"]
+                "sipri_uncertain", "sipri_release", "in_latest_release", "record", "source", "note"]
 DEAL_KEY = ["deal_id"]
 
 # ==================================================================================================
@@ -295,9 +297,20 @@ def annual_rows_table(table: pd.DataFrame, generated: dt.date | None, release: i
     return out
 
 
+def russia_suppliers_since_war(exports: dict) -> list[str]:
+    """Every supplier with a delivery to Russia from WAR_YEAR on, in any release (so each release gets the
+    same series, zeros included)."""
+    names: set[str] = set()
+    for parts in exports["transfers"].values():
+        tr = combine_transfers(parts)
+        names |= set(tr.loc[(tr["Recipient"] == RUSSIA) & (tr["delivery_year"] >= WAR_YEAR), "Supplier"])
+    return sorted(names)
+
+
 def build_annual(exports: dict) -> pd.DataFrame:
     """Table 1: yearly TIV, one series per (pair, release, calculation)."""
     rows: list[dict] = []
+    russia_suppliers = russia_suppliers_since_war(exports)
     for release, parts in sorted(exports["transfers"].items()):
         tr = combine_transfers(parts)
         first = max(FIRST_YEAR, int(tr["delivery_year"].min()))
@@ -305,7 +318,10 @@ def build_annual(exports: dict) -> pd.DataFrame:
         # USSR until 1991, Russia from 1992 (SIPRI's convention); only years this release covers.
         rows += annual_rows_book_sum(tr, release, USSR, IRAN, range(first, min(1991, last) + 1))
         rows += annual_rows_book_sum(tr, release, RUSSIA, IRAN, range(max(first, 1992), last + 1))
-        rows += annual_rows_book_sum(tr, release, IRAN, RUSSIA, range(max(first, 2022), last + 1))
+        # Russia's imports since the war, by supplier (Iran among them) and in total: who supplies Moscow.
+        for supplier in russia_suppliers:
+            rows += annual_rows_book_sum(tr, release, supplier, RUSSIA, range(max(first, WAR_YEAR), last + 1))
+        rows += annual_rows_book_sum(tr, release, None, RUSSIA, range(max(first, WAR_YEAR), last + 1))
         rows += annual_rows_book_sum(tr, release, None, IRAN, range(first, last + 1))
         rows += annual_rows_book_sum(tr, release, IRAN, None, range(max(first, 2022), last + 1))
         rows += annual_rows_book_sum(tr, release, USSR, None, range(first, min(1991, last) + 1))
@@ -317,6 +333,8 @@ def build_annual(exports: dict) -> pd.DataFrame:
                 if direction == "imports":
                     rows += annual_rows_table(table, meta["generated"], release, IRAN, "imports",
                                               range(FIRST_YEAR, last + 1))
+                    rows += annual_rows_table(table, meta["generated"], release, RUSSIA, "imports",
+                                              range(WAR_YEAR, last + 1))
                 else:
                     rows += annual_rows_table(table, meta["generated"], release, USSR, "exports",
                                               range(FIRST_YEAR, 1992))
@@ -421,9 +439,10 @@ PRESS = {
         ["shephard-2023-su35-imminent", "sputnik-2023-farahi-aircraft", "salaamtimes-2023-su35-not-delivered"],
         "Iranian officials announced imminent deliveries in 2023; no delivery is documented by SIPRI or the "
         "press items checked. SIPRI's 2025 release listed 24 ordered, the 2026 release leaves the number blank"),
-    (RUSSIA, IRAN, "Mi-28N"): (["sputnik-2023-farahi-aircraft"],
+    (RUSSIA, IRAN, "Mi-28N"): (["sputnik-2023-farahi-aircraft", "portfolio-2026-mi28-photos"],
                                "Iran's deputy defence minister said in Nov 2023 the purchase was settled; SIPRI "
-                               "records no delivery yet"),
+                               "records no delivery yet; photos published in Jan 2026 suggest the first arrived, "
+                               "without official confirmation"),
     (IRAN, RUSSIA, "Shahed-136"): (
         ["interfaxua-2022-budanov-shahed-contract", "novayagazeta-2022-first-shahed-downed"],
         "Ukrainian intelligence said in Dec 2022 that Russia had bought 1700 from Iran under a summer 2022 "
@@ -557,7 +576,8 @@ def _match_key(row) -> tuple:
             row.get("SIPRI TIV per unit", ""))
 
 
-def register_to_deals(reg: pd.DataFrame, release: int, latest: bool) -> list[dict]:
+def register_to_deals(reg: pd.DataFrame, release: int, record: str) -> list[dict]:
+    """One deal row per register row; ``record`` is current (newest release) or dropped (older release only)."""
     rows = []
     for _, r in reg.iterrows():
         years = parse_year_list(r["Year(s) of delivery"])
@@ -569,7 +589,7 @@ def register_to_deals(reg: pd.DataFrame, release: int, latest: bool) -> list[dic
         note_parts = [NOTES[key]] if key in NOTES else []
         if press_note:
             note_parts.append(press_note)
-        if not latest:
+        if record == "dropped":
             note_parts.append(f"Listed in SIPRI's {release} release but not in the 2026 release")
         rows.append({
             "supplier": r["Supplier"], "recipient": r["Recipient"], "weapon_designation": designation,
@@ -583,7 +603,8 @@ def register_to_deals(reg: pd.DataFrame, release: int, latest: bool) -> list[dic
             "tiv_per_unit": fmt_num(pd.to_numeric(r["SIPRI TIV per unit"] or None)),
             "tiv_delivered_millions": fmt_num(pd.to_numeric(r["SIPRI TIV of delivered weapons"] or None)),
             "sipri_uncertain": "true" if any(str(f).strip() == "?" for f in flags) else "false",
-            "sipri_release": str(release), "in_latest_release": "true" if latest else "false",
+            "sipri_release": str(release), "in_latest_release": "true" if record == "current" else "false",
+            "record": record,
             "source": ";".join([SOURCE_KEY[release]] + press_keys), "note": "; ".join(note_parts),
         })
     return rows
@@ -640,15 +661,99 @@ def build_deals(exports: dict) -> pd.DataFrame:
     registers = exports["register"]
     latest_release = max(registers)
     latest = in_scope(registers[latest_release][0][1])
-    rows = register_to_deals(latest, latest_release, latest=True)
+    rows = register_to_deals(latest, latest_release, record="current")
     for release in sorted(registers, reverse=True):
         if release == latest_release:
             continue
         older = in_scope(registers[release][0][1])
-        rows += register_to_deals(dropped_rows(older, latest), release, latest=False)
+        rows += register_to_deals(dropped_rows(older, latest), release, record="dropped")
     deals = assign_deal_ids(pd.DataFrame(rows))
-    deals = pd.concat([deals, pd.DataFrame(PRESS_ONLY_DEALS)], ignore_index=True)
+    deals = pd.concat([deals, superseded_versions(exports, deals, latest_release)], ignore_index=True)
+    press_only = pd.DataFrame(PRESS_ONLY_DEALS).assign(record="press_only")
+    deals = pd.concat([deals, press_only], ignore_index=True)
     return deals[DEAL_COLUMNS]
+
+
+# Fields whose change between releases makes an older release's version of a deal worth keeping.
+VERSION_FIELDS = ["number_ordered", "number_delivered", "delivery_years", "tiv_per_unit"]
+
+
+def transfers_as_register(tr: pd.DataFrame) -> pd.DataFrame:
+    """Per-delivery-year rows of a transfers export summed to one register-like row per SIPRI deal.
+
+    The transfers layout has no number ordered, so that column stays empty; a deal is uncertain when any of
+    its rows marks the order date, the number or the year as an estimate.
+    """
+    rows = []
+    for _, g in tr.groupby("SIPRI AT Database ID", sort=True):
+        first = g.iloc[0]
+        units = sorted(set(g["TIV deal unit"].str.strip()))
+        estimate = g[["Order date is estimate", "Numbers delivered is estimate", "Delivery year is estimate"]]
+        rows.append({
+            "Supplier": first["Supplier"], "Recipient": first["Recipient"],
+            "Year of order": first["Order date"].strip(), "Number ordered": "",
+            "Weapon designation": first["Designation"], "Weapon description": first["Description"],
+            "Number delivered": str(int(pd.to_numeric(g["Numbers delivered"]).sum())),
+            "Year(s) of delivery": "; ".join(str(y) for y in sorted(g["delivery_year"])),
+            "SIPRI TIV per unit": units[0] if len(units) == 1 else "",
+            "SIPRI TIV of delivered weapons": fmt_num(g["tiv"].sum()),
+            "Number delivered uncertain": "?" if (estimate == "Yes").any().any() else "",
+        })
+    return pd.DataFrame(rows)
+
+
+def superseded_versions(exports: dict, current: pd.DataFrame, latest_release: int) -> pd.DataFrame:
+    """Older releases' versions of the wartime deals (ordered from WAR_YEAR on), where their numbers differ.
+
+    SIPRI revises its figures each spring; for the deals the war brought (Shahed drones, Fath-360, Yak-130,
+    Su-35S ...) the revisions are themselves a finding, so each older version that differs from the next
+    newer one in VERSION_FIELDS is kept as its own row (record = superseded, deal id + '-r<release>').
+    Sources: older registers, and the transfers export of a release that has no register here.
+    """
+    versions: dict[int, tuple[pd.DataFrame, bool]] = {}      # release -> (register-like rows, from transfers?)
+    for release, parts in exports.get("register", {}).items():
+        if release != latest_release:
+            versions[release] = (in_scope(parts[0][1]), False)
+    for release, parts in exports.get("transfers", {}).items():
+        if release not in versions and release != latest_release:
+            versions[release] = (in_scope(transfers_as_register(combine_transfers(parts))), True)
+    wartime = current[(current["record"] == "current")
+                      & (pd.to_numeric(current["year_ordered"], errors="coerce") >= WAR_YEAR)]
+    key = ["supplier", "recipient", "year_ordered", "weapon_designation"]
+    newer = wartime.set_index(key)
+    out = []
+    for release in sorted(versions, reverse=True):
+        rows, from_transfers = versions[release]
+        older = pd.DataFrame(register_to_deals(rows, release, record="superseded"))
+        if older.empty:
+            continue
+        older = older[pd.to_numeric(older["year_ordered"], errors="coerce") >= WAR_YEAR]
+        kept = {}
+        for _, row in older.iterrows():
+            k = tuple(row[c] for c in key)
+            if k not in newer.index:
+                continue       # not in the newest release: handled as a dropped deal, if at all
+            ref = newer.loc[k]
+            # a transfers export has no number ordered at all, so its blank is no revision
+            changed = [f for f in VERSION_FIELDS
+                       if row[f] != ref[f] and not (from_transfers and f == "number_ordered")]
+            if not changed:
+                continue
+            base = wartime.loc[(wartime[key] == pd.Series(k, index=key)).all(axis=1), "deal_id"].iloc[0]
+            row = row.copy()
+            row["deal_id"] = f"{base}-r{release}"
+            # the book's own fields follow the deal, SIPRI's fields stay as that release had them
+            row["description"], row["weapon_category"] = ref["description"], ref["weapon_category"]
+            row["source"] = SOURCE_KEY[release]
+            origin = "per-delivery export, which gives no number ordered" if from_transfers else "trade register"
+            row["note"] = (f"The deal as SIPRI's {release} release recorded it ({origin}); later releases changed "
+                           + ", ".join(c.replace("_", " ") for c in changed))
+            out.append(row)
+            kept[k] = row
+        # the next older release is compared with this one where this one was kept
+        for k, row in kept.items():
+            newer.loc[k, VERSION_FIELDS] = [row[f] for f in VERSION_FIELDS]
+    return pd.DataFrame(out, columns=DEAL_COLUMNS) if out else pd.DataFrame(columns=DEAL_COLUMNS)
 
 
 # ==================================================================================================

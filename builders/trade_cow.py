@@ -17,8 +17,9 @@ hand, UN Comtrade rows) is kept as it is; the manifests' ``sha256`` lines are re
 
 COW's dyadic flows are *import-side* figures: ``flow2`` of the 365-630 dyad is Iran's reported
 imports from Russia, which this book files as ``russia_to_iran``; ``flow1`` is Russia's reported
-imports from Iran (``iran_to_russia``). ``total`` is the book's own sum of the two and is written
-only for years in which both flows are known.
+imports from Iran (``iran_to_russia``). ``total`` is the book's own sum of the two, written only
+for years in which both flows are known and marked ``value_qualifier = book_calculation`` (the flows
+themselves are ``as_reported``). The same holds for the partner and world totals of trade_partners.
 """
 from __future__ import annotations
 
@@ -37,6 +38,8 @@ from builders.trade_common import (  # noqa: E402
 )
 
 REPORTER = "cow_imf_dots"
+# value_qualifier of the rows the book computes (the totals), as declared in the tables' manifests.
+BOOK_CALCULATION = "book_calculation"
 SOURCE = "cow-trade-v4;miller-2022-peacesciencer"
 FIRST_YEAR, LAST_YEAR = 1992, 2014
 DEFAULT_RAW_DIR = REPO_ROOT / ".." / "shared" / "raw" / "trade"
@@ -89,6 +92,11 @@ def _value(x):
     return v
 
 
+def _qualifier(flow: str) -> str:
+    """COW publishes the flows; every 'total' is the book's own sum of two of them, and says so."""
+    return BOOK_CALCULATION if flow == "total" else "as_reported"
+
+
 def _calendar_year(year: int) -> dict:
     return {"period_label": str(year), "period_type": "calendar_year", "calendar": "gregorian",
             "period_start": f"{year}-01-01", "period_end": f"{year}-12-31"}
@@ -110,7 +118,7 @@ def bilateral_rows(ndy: pd.DataFrame, first: int = FIRST_YEAR, last: int = LAST_
             if value is None:
                 continue
             rows.append({**_calendar_year(year), "reporter": REPORTER, "flow": flow,
-                         "value_musd": value, "value_qualifier": "as_reported", "source": SOURCE,
+                         "value_musd": value, "value_qualifier": _qualifier(flow), "source": SOURCE,
                          "note": _BILATERAL_NOTES[flow] + _YEAR_NOTES.get(year, "")})
     return pd.DataFrame(rows, columns=BILATERAL_COLUMNS)
 
@@ -143,7 +151,7 @@ def partner_rows(dyads: pd.DataFrame, national: pd.DataFrame,
                 note += (" COW's Iran-Iraq figures are near zero although Iranian customs report exports to "
                          "Iraq in the billions of dollars; this pair is a gap in COW, not a measurement.")
             rows.append({"country": country, "partner": pslug, **_calendar_year(year), "reporter": REPORTER,
-                         "flow": flow, "value_musd": value, "value_qualifier": "as_reported",
+                         "flow": flow, "value_musd": value, "value_qualifier": _qualifier(flow),
                          "source": SOURCE, "note": note + " " + _ROUNDING})
     for _, r in national.iterrows():
         year, code = int(float(r["year"])), int(float(r["ccode"]))
@@ -160,7 +168,7 @@ def partner_rows(dyads: pd.DataFrame, national: pd.DataFrame,
             if value is None:
                 continue
             rows.append({"country": country, "partner": "world", **_calendar_year(year), "reporter": REPORTER,
-                         "flow": flow, "value_musd": round(value, 3), "value_qualifier": "as_reported",
+                         "flow": flow, "value_musd": round(value, 3), "value_qualifier": _qualifier(flow),
                          "source": SOURCE,
                          "note": note + " Rounded here to three decimals of a US$ million."})
     return pd.DataFrame(rows, columns=PARTNERS_COLUMNS)

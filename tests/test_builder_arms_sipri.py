@@ -52,9 +52,9 @@ def test_semicolon_crlf_layout_parses_like_the_plain_one():
     plain = sb.load_export(FIX / "sipri_transfers_fixture.csv", "transfers")[1]
     meta, semi = sb.load_export(FIX / "sipri_transfers_semicolon_fixture.csv", "transfers")
     assert meta["generated"] == dt.date(2026, 2, 12)
-    assert len(semi) == 8
+    assert len(semi) == 10
     assert semi["tiv"].tolist() == plain["tiv"].tolist()
-    assert semi["Local production"].tolist() == ["No"] * 8      # no ';' left on the last column
+    assert semi["Local production"].tolist() == ["No"] * 10     # no ';' left on the last column
 
 
 def test_register_blank_columns_named_and_latin1_decoded():
@@ -62,7 +62,7 @@ def test_register_blank_columns_named_and_latin1_decoded():
     assert "Year of order uncertain" in reg.columns
     assert "Number delivered uncertain" in reg.columns
     assert "Côte d'Ivoire" in reg["Recipient"].tolist()
-    assert len(reg) == 10
+    assert len(reg) == 11
 
 
 def test_tiv_table_zero_and_empty_cells():
@@ -86,8 +86,14 @@ def test_annual_book_sums_by_hand(tables):
     assert cell(book, supplier="All suppliers", recipient="Iran", year=1992)["tiv_millions"] == "235"
     # Russia -> everyone 1993: 350 to Iran + 80 to India = 430
     assert cell(book, supplier="Russia", recipient="All recipients", year=1993)["tiv_millions"] == "430"
-    # Iran -> Russia 2022: 10 Shahed-136 x 0.2 = 2
-    assert cell(book, supplier="Iran", recipient="Russia", year=2022)["tiv_millions"] == "2"
+    # Iran -> Russia 2022: 10 Shahed-136 x 0.2 = 2, plus 20 Mohajer-6 x 0.15 = 3: 5
+    assert cell(book, supplier="Iran", recipient="Russia", year=2022)["tiv_millions"] == "5"
+    # Russia's imports 2023: only North Korea's 5 Hwasong-11 x 2.5 = 12.5; Iran delivered nothing that year
+    assert cell(book, supplier="All suppliers", recipient="Russia", year=2023)["tiv_millions"] == "12.5"
+    assert cell(book, supplier="North Korea", recipient="Russia", year=2023)["tiv_millions"] == "12.5"
+    nk22 = cell(book, supplier="North Korea", recipient="Russia", year=2022)
+    assert (nk22["tiv_millions"], nk22["no_deliveries_identified"]) == ("0", "true")
+    assert cell(book, supplier="Iran", recipient="Russia", year=2023)["no_deliveries_identified"] == "true"
     # no row for USSR -> Iran in 1991: zero, flagged
     r91 = cell(book, supplier="Soviet Union", recipient="Iran", year=1991)
     assert (r91["tiv_millions"], r91["no_deliveries_identified"]) == ("0", "true")
@@ -100,6 +106,9 @@ def test_annual_table_rows_copied_from_sipri(tables):
     assert (r["tiv_millions"], r["sipri_generated"], r["source"]) == ("304", "2024-10-13", "sipri-atdb-2024")
     empty = cell(tab, supplier="All suppliers", recipient="Iran", year=1991)
     assert empty["no_deliveries_identified"] == "true"
+    # Russia's imports are copied from 2022 on only: 5 (2022) and 13 (2023, SIPRI's rounding of 12.5)
+    russia = tab[(tab["supplier"] == "All suppliers") & (tab["recipient"] == "Russia")]
+    assert russia["year"].tolist() == [2022, 2023] and russia["tiv_millions"].tolist() == ["5", "13"]
     # releases never merge: every row names one release and one calculation
     assert set(a["sipri_release"]) == {"2024"}
     assert set(a["calculation"]) == {"book_sum", "sipri_table"}
@@ -152,8 +161,10 @@ def test_condense_years_and_status_rules():
 
 def test_deals_by_hand(tables):
     d = tables["arms_deals"]
-    # 7 in-scope rows of the 2026 register + Shahed-238 (only in 2025) + 3 press-only rows
-    assert len(d) == 11
+    # 8 in-scope rows of the 2026 register + Shahed-238 (only in 2025) + 3 press-only rows
+    # + 2 earlier versions of the Shahed-136 deal (release 2025 register, release 2024 transfers)
+    assert len(d) == 14
+    assert d["record"].value_counts().to_dict() == {"current": 8, "press_only": 3, "superseded": 2, "dropped": 1}
     assert {"SU-IR-1989-mig-29-1", "SU-IR-1989-mig-29-2"} <= set(d["deal_id"])
     assert cell(d, deal_id="SU-IR-1989-mig-29-1")["number_delivered"] == "14"      # first delivered in 1990
     t72 = cell(d, deal_id="RU-IR-1991-t-72m1")
@@ -165,10 +176,28 @@ def test_deals_by_hand(tables):
     assert (shahed["sipri_release"], shahed["number_delivered"], shahed["tiv_delivered_millions"]) == (
         "2026", "6600", "264")
     dropped = cell(d, deal_id="IR-RU-2023-shahed-238")
-    assert (dropped["sipri_release"], dropped["in_latest_release"]) == ("2025", "false")
+    assert (dropped["sipri_release"], dropped["in_latest_release"], dropped["record"]) == ("2025", "false",
+                                                                                          "dropped")
     assert "RU-IR-2007-kasta-2e2" not in set(d["deal_id"])      # renamed, not dropped
     assert not d["deal_id"].str.contains("btr-60p").any()        # ordered 1966: outside the chapter
     assert cell(d, deal_id="RU-IR-2007-s-300pmu-1")["status"] == "cancelled"
+
+
+def test_superseded_versions_keep_each_release_figures(tables):
+    d = tables["arms_deals"]
+    # release 2025 register: 6600 ordered, 4600 delivered 2022-2024 at 0.1 TIV each = 460
+    r25 = cell(d, deal_id="IR-RU-2022-shahed-136-r2025")
+    assert (r25["record"], r25["sipri_release"], r25["number_ordered"], r25["number_delivered"],
+            r25["delivery_years"], r25["tiv_per_unit"], r25["tiv_delivered_millions"]) == (
+        "superseded", "2025", "6600", "4600", "2022-2024", "0.1", "460")
+    # release 2024 transfers: one delivery row, 10 drones in 2022 at 0.2 = 2; no number ordered in that layout
+    r24 = cell(d, deal_id="IR-RU-2022-shahed-136-r2024")
+    assert (r24["number_ordered"], r24["number_delivered"], r24["tiv_per_unit"], r24["tiv_delivered_millions"],
+            r24["in_latest_release"]) == ("", "10", "0.2", "2", "false")
+    # the book's own fields follow the current version of the deal
+    assert r24["weapon_category"] == cell(d, deal_id="IR-RU-2022-shahed-136")["weapon_category"]
+    # identical in every release (Mohajer-6; Yak-130 and Su-35S in the 2025 register): no extra row
+    assert not d["deal_id"].str.contains("mohajer-6-r|yak-130-r|su-35s-r").any()
 
 
 # ------------------------------------------------------- the committed table (reads data/ only) ----
@@ -186,9 +215,13 @@ def test_committed_book_sums_agree_with_sipri_tables(committed):
                                                        suffixes=("_sum", "_table"))
     pairs = set(zip(both["supplier"], both["recipient"]))
     assert pairs == {("All suppliers", "Iran"), ("Soviet Union", "All recipients"),
-                     ("Russia", "All recipients"), ("Iran", "All recipients")}
+                     ("Russia", "All recipients"), ("Iran", "All recipients"), ("All suppliers", "Russia")}
+    # every value copied from SIPRI's table has a book sum to compare with: nothing is left unchecked
+    table_rows = num[num["calculation"] == "sipri_table"]
+    assert len(both) == len(table_rows) and len(both) >= 90
+    # SIPRI prints whole numbers, so a faithful sum is within rounding (0.5) of the printed value
     worst = (both["v_sum"] - both["v_table"]).abs().max()
-    assert worst <= 1.0, f"largest gap {worst} TIV"
+    assert worst <= 0.5 + 1e-9, f"largest gap {worst} TIV"
     # an empty SIPRI cell (none identified) must match an empty sum, and the reverse
     flags = both[both["no_deliveries_identified_table"] == "true"]
     assert (flags["v_sum"] == 0).all()

@@ -80,3 +80,18 @@ def test_write_refreshes_manifest_hash(tmp_path, table):
     text = (tmp_path / "drones_monthly.csv").read_text(encoding="utf-8").splitlines()
     assert text[0].startswith("month,month_start,month_end,launched")
     assert text[3].startswith("2024-11,2024-11-01,2024-11-30,210,180,5,2,130,2,true,0,")
+
+
+# ------------------------------------------------------- the committed table (reads data/ only) ----
+
+def test_committed_table_is_consistent():
+    # the table ships with the book, so a missing file is a failure, not a skip
+    d = pd.read_csv(Path(__file__).resolve().parent.parent / "data" / "drones_monthly.csv")
+    months = pd.PeriodIndex(d["month"], freq="M").asi8     # month numbers
+    assert ((months[1:] - months[:-1]) == 1).all(), "months must be consecutive"
+    assert (d["destroyed"] + d["not_reach_goal"] <= d["launched"]).all()
+    # only the compilation's first and last months are partial, and they are flagged
+    assert d.loc[d["partial_month"], "month"].tolist() == [d["month"].iloc[0], d["month"].iloc[-1]]
+    # a month with an "of which Shaheds" sub-count below its launched figure must be flagged combined
+    sub = d.dropna(subset=["is_shahed_subtotal"])
+    assert sub.loc[sub["is_shahed_subtotal"] < sub["launched"], "combined_count"].all()

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 from builders import trade_common, trade_cow
 
@@ -48,6 +49,28 @@ def test_bilateral_metadata(ndy):
     r = rows[rows["period_label"] == "2014"].iloc[0]
     assert (r["period_start"], r["period_end"]) == ("2014-01-01", "2014-12-31")
     assert all("cow-trade-v4" in s.split(";") for s in rows["source"])
+
+
+def test_totals_are_marked_as_the_books_calculation(ndy):
+    # COW publishes the two flows; the total is our sum, so its qualifier must not claim it was reported.
+    rows = trade_cow.bilateral_rows(ndy)
+    totals, flows = rows[rows["flow"] == "total"], rows[rows["flow"] != "total"]
+    assert set(totals["value_qualifier"]) == {"book_calculation"}
+    assert set(flows["value_qualifier"]) == {"as_reported"}
+    assert all(note.startswith("Book's calculation") for note in totals["note"])
+    partners = trade_cow.partner_rows(pd.read_csv(FIX / "cow_partners_sample.csv"),
+                                      pd.read_csv(FIX / "cow_sy_sample.csv"))
+    assert set(partners.loc[partners["flow"] == "total", "value_qualifier"]) == {"book_calculation"}
+    assert set(partners.loc[partners["flow"] != "total", "value_qualifier"]) == {"as_reported"}
+
+
+@pytest.mark.parametrize("table", ["trade_bilateral", "trade_partners"])
+def test_qualifiers_written_are_allowed_by_the_manifest(ndy, table):
+    manifest = yaml.safe_load((trade_common.DATA_DIR / f"{table}.yml").read_text(encoding="utf-8"))
+    allowed = next(c["enum"] for c in manifest["columns"] if c["name"] == "value_qualifier")
+    rows = (trade_cow.bilateral_rows(ndy) if table == "trade_bilateral" else
+            trade_cow.partner_rows(pd.read_csv(FIX / "cow_partners_sample.csv"), pd.read_csv(FIX / "cow_sy_sample.csv")))
+    assert set(rows["value_qualifier"]) <= set(allowed)
 
 
 def test_partner_rows():

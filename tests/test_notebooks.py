@@ -87,3 +87,26 @@ def test_chapter_has_question_findings_caveats_and_sources(path):
         assert any(h.startswith(required) for h in headings), f"no '{required}' section"
     findings = next(i for i, t in enumerate(markdown) if "## key findings" in t.lower())
     assert "{glue:text}" in markdown[findings], "key findings quote numbers computed from the data (glue)"
+
+
+def question_chapters() -> list[Path]:
+    """The chapters listed under the 'The questions' part of _toc.yml: each answers one of the book's questions."""
+    toc = yaml.safe_load((REPO_ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    part = next(p for p in toc["parts"] if p["caption"] == "The questions")
+    return [REPO_ROOT / f"{c['file']}.ipynb" for c in part["chapters"]]
+
+
+VERDICTS = re.compile(r"\b(supported|partly supported|not supported|cannot tell)\b", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("path", question_chapters(), ids=lambda p: p.name)
+def test_question_chapter_has_four_figures_and_checks_the_seed_claims(path):
+    chapter = cells(path)
+    figures = sum(any("image/png" in o.get("data", {}) for o in c.get("outputs", [])) for c in chapter)
+    assert figures >= 4, f"{figures} figures; a question chapter draws at least four"
+    # The claims section may hold its verdicts in prose or in a rendered table, so search both.
+    text = "\n".join("".join(c["source"]) for c in chapter if c["cell_type"] == "markdown")
+    text += "\n".join("".join(o.get("data", {}).get("text/html", "")) + "".join(o.get("data", {}).get("text/markdown", ""))
+                      for c in chapter for o in c.get("outputs", []))
+    assert "## checking the seed articles' claims" in text.lower(), "no section checking the seed articles' claims"
+    assert len(VERDICTS.findall(text)) >= 2, "the claims section gives no verdicts"
