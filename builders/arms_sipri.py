@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import hashlib
 import io
 import re
 import sys
@@ -34,6 +33,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+
+if __package__ in (None, ""):  # run as `python builders/<name>.py`: make the repository importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from iranrussia.data import refresh_manifest_sha256  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = REPO_ROOT / "data"
@@ -803,25 +807,12 @@ def validate_deals(df: pd.DataFrame) -> None:
 # ==================================================================================================
 
 
-def refresh_manifest_sha(csv_path: Path) -> str:
-    """Rewrite only the ``sha256:`` line of the manifest beside ``csv_path``; return the digest."""
-    digest = hashlib.sha256(csv_path.read_bytes()).hexdigest()
-    manifest = csv_path.with_suffix(".yml")
-    if manifest.exists():
-        text = manifest.read_text(encoding="utf-8")
-        new_text, n = re.subn(r"(?m)^sha256:.*$", f"sha256: {digest}", text, count=1)
-        if n != 1:
-            raise ValueError(f"{manifest}: no top-level 'sha256:' line")
-        manifest.write_text(new_text, encoding="utf-8")
-    return digest
-
-
 def write_csv(df: pd.DataFrame, path: Path, columns: list[str], sort: list[str]) -> str:
     out = df[columns].fillna("").astype(str)
     out = out.sort_values(sort, kind="mergesort", key=lambda s: s.map(_sort_key)).reset_index(drop=True)
     path.parent.mkdir(parents=True, exist_ok=True)
     out.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
-    return refresh_manifest_sha(path)
+    return refresh_manifest_sha256(path)
 
 
 def _sort_key(value: str):

@@ -20,12 +20,16 @@ from __future__ import annotations
 import argparse
 import calendar
 import datetime as dt
-import hashlib
 import re
 import sys
 from pathlib import Path
 
 import pandas as pd
+
+if __package__ in (None, ""):  # run as `python builders/<name>.py`: make the repository importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from iranrussia.data import refresh_manifest_sha256  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = REPO_ROOT / "data"
@@ -177,14 +181,7 @@ def write(table: pd.DataFrame, data_dir: Path) -> str:
     out = table[COLUMNS].astype(object)
     out = out.map(_cell) if hasattr(out, "map") else out.applymap(_cell)
     out.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    manifest = path.with_suffix(".yml")
-    if manifest.exists():
-        text, n = re.subn(r"(?m)^sha256:.*$", f"sha256: {digest}", manifest.read_text(encoding="utf-8"), count=1)
-        if n != 1:
-            raise ValueError(f"{manifest}: no top-level 'sha256:' line")
-        manifest.write_text(text, encoding="utf-8")
-    return digest
+    return refresh_manifest_sha256(path)
 
 
 def main(argv: list[str] | None = None) -> int:

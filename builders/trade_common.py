@@ -1,11 +1,10 @@
-"""Shared helpers for the trade-chapter builders (calendar, CSV writing, manifest hashes).
+"""Shared helpers for the trade-chapter builders (calendar, CSV writing).
 
 Run nothing here directly; ``builders/trade_cow.py`` and ``builders/trade_comtrade.py`` import it.
 """
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
 from pathlib import Path
 
@@ -75,25 +74,6 @@ def check_iranian_rows(df: pd.DataFrame) -> None:
             raise ValueError(
                 f"row {idx}: Iranian year {label} runs {start}..{end}, "
                 f"not {row['period_start']}..{row['period_end']}")
-
-
-def sha256_of(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def refresh_manifest_sha(csv_path: Path) -> str:
-    """Rewrite the ``sha256:`` line of the manifest beside ``csv_path``; return the new digest.
-
-    Only that one line is touched, so comments and layout of the hand-written YAML survive.
-    """
-    digest = sha256_of(csv_path)
-    manifest = csv_path.with_suffix(".yml")
-    text = manifest.read_text(encoding="utf-8")
-    new_text, count = re.subn(r"(?m)^sha256:.*$", f"sha256: {digest}", text, count=1)
-    if count != 1:
-        raise ValueError(f"{manifest}: no top-level 'sha256:' line to refresh")
-    manifest.write_text(new_text, encoding="utf-8")
-    return digest
 
 
 def format_number(value) -> str:

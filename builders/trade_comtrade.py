@@ -32,8 +32,9 @@ import pandas as pd
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from iranrussia.data import refresh_manifest_sha256  # noqa: E402
 from builders.trade_common import (  # noqa: E402
-    BILATERAL_COLUMNS, BILATERAL_KEY, DATA_DIR, read_table, refresh_manifest_sha, write_table,
+    BILATERAL_COLUMNS, BILATERAL_KEY, DATA_DIR, read_table, write_table,
 )
 
 API_KEY_ENV = "COMTRADE_API_KEY"
@@ -209,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     path = args.data_dir / "trade_bilateral.csv"
     write_table(merge_rows(read_table(path), new), path, BILATERAL_COLUMNS, BILATERAL_KEY)
     if path.with_suffix(".yml").exists():
-        refresh_manifest_sha(path)
+        refresh_manifest_sha256(path)
     print(f"trade_bilateral: {len(new)} UN Comtrade rows written")
     return 0
 

@@ -32,9 +32,10 @@ import pandas as pd
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from iranrussia.data import refresh_manifest_sha256  # noqa: E402
 from builders.trade_common import (  # noqa: E402
     BILATERAL_COLUMNS, BILATERAL_KEY, DATA_DIR, PARTNERS_COLUMNS, PARTNERS_KEY, REPO_ROOT,
-    read_table, refresh_manifest_sha, write_table,
+    read_table, write_table,
 )
 
 REPORTER = "cow_imf_dots"
@@ -196,7 +197,7 @@ def build(raw_dir: Path, data_dir: Path = DATA_DIR) -> dict[str, int]:
         merged = merge_keep_hand_rows(read_table(path), derived)
         write_table(merged, path, columns, key)
         if path.with_suffix(".yml").exists():
-            refresh_manifest_sha(path)
+            refresh_manifest_sha256(path)
         counts[name] = len(derived)
     return counts
 

@@ -173,6 +173,27 @@ def file_sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+def refresh_manifest_sha256(table_path: Path, manifest_path: Path | None = None) -> str:
+    """Write the table's current sha256 into its manifest (by default the .yml beside it); return the digest.
+
+    Only the top-level ``sha256:`` line changes, so the comments and layout of a hand-written manifest survive.
+    The one place where builders and ``tasks.py rehash`` record an intended data change.
+    """
+    table_path = Path(table_path)
+    manifest_path = Path(manifest_path) if manifest_path else table_path.with_suffix(".yml")
+    if not manifest_path.is_file():
+        raise FileNotFoundError(f"{manifest_path}: no manifest beside {table_path.name}; write one first "
+                                "(see README, 'Adding a data table')")
+    digest = file_sha256(table_path)
+    text = manifest_path.read_text(encoding="utf-8")
+    new_text, count = re.subn(r"(?m)^sha256:.*$", f"sha256: {digest}", text)
+    if count != 1:
+        raise ValueError(f"{manifest_path}: expected exactly one top-level 'sha256:' line, found {count}")
+    if new_text != text:
+        manifest_path.write_text(new_text, encoding="utf-8")
+    return digest
+
+
 def load(name: str, *, data_dir: Path = DATA_DIR, bibliography: Path = BIBLIOGRAPHY) -> pd.DataFrame:
     """Return table ``name`` as a typed DataFrame after checking it against its manifest.
 

@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
 import time
@@ -17,7 +16,7 @@ import nbformat
 import yaml
 from nbclient import NotebookClient
 
-from .data import file_sha256, table_names
+from .data import refresh_manifest_sha256, table_names
 from .paths import DATA_DIR, NOTEBOOKS_DIR, REPO_ROOT
 
 NOTEBOOK_TIMEOUT_S = 300
@@ -60,14 +59,8 @@ def rehash(names: list[str]) -> None:
     for name in names:
         # Read the manifest loosely: rehash must work on a manifest whose hash is still a placeholder.
         manifest_path = DATA_DIR / f"{name}.yml"
-        text = manifest_path.read_text(encoding="utf-8")
-        digest = file_sha256(DATA_DIR / yaml.safe_load(text)["path"])
-        new_text, count = re.subn(r"(?m)^sha256:.*$", f"sha256: {digest}", text)
-        if count != 1:
-            raise SystemExit(f"{manifest_path}: expected exactly one top-level 'sha256:' line")
-        if new_text != text:
-            manifest_path.write_text(new_text, encoding="utf-8")
-            print(f"[rehash] {name}: {digest}")
+        table_path = DATA_DIR / yaml.safe_load(manifest_path.read_text(encoding="utf-8"))["path"]
+        print(f"[rehash] {name}: {refresh_manifest_sha256(table_path, manifest_path)}")
 
 
 def main(argv: list[str]) -> None:

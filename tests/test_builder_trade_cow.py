@@ -7,6 +7,7 @@ import pytest
 import yaml
 
 from builders import trade_common, trade_cow
+from iranrussia.data import file_sha256
 
 FIX = Path(__file__).parent / "fixtures" / "trade"
 
@@ -118,7 +119,7 @@ def test_rerun_keeps_hand_rows(tmp_path, ndy):
     assert (out["reporter"] == "russia_customs_fcs").sum() == 1
     assert (out["reporter"] == "cow_imf_dots").sum() == 7
     manifest = (data / "trade_bilateral.yml").read_text()
-    assert f"sha256: {trade_common.sha256_of(data / 'trade_bilateral.csv')}" in manifest
+    assert f"sha256: {file_sha256(data / 'trade_bilateral.csv')}" in manifest
     assert "sha256: old" not in manifest
 
 

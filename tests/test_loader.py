@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from iranrussia.data import DataValidationError, load, read_manifest
+from iranrussia.data import DataValidationError, load, read_manifest, refresh_manifest_sha256
 
 BIB = textwrap.dedent("""\
     @misc{agency-2024-report,
@@ -209,3 +209,32 @@ def test_broken_manifest_is_refused(tmp_path, change, message):
         read_manifest("sample", tmp_path / "data")
     assert caught.value.rule == "manifest"
     assert caught.value.file == tmp_path / "data" / "sample.yml"
+
+
+# ---------------------------------------------------- recording an intended change: the manifest hash ----
+
+def test_refresh_manifest_sha256_rewrites_only_the_hash_line(tmp_path):
+    table = tmp_path / "t.csv"
+    table.write_text("a,b\n1,2\n", encoding="utf-8")
+    manifest = tmp_path / "t.yml"
+    manifest.write_text("# hand-written comment\nname: t\nsha256: stale\ncolumns: []  # kept\n", encoding="utf-8")
+    digest = refresh_manifest_sha256(table)
+    assert digest == hashlib.sha256(b"a,b\n1,2\n").hexdigest()
+    assert manifest.read_text(encoding="utf-8") == (
+        f"# hand-written comment\nname: t\nsha256: {digest}\ncolumns: []  # kept\n")
+
+
+def test_refresh_manifest_sha256_refuses_a_table_without_manifest(tmp_path):
+    table = tmp_path / "t.csv"
+    table.write_text("a\n1\n", encoding="utf-8")
+    with pytest.raises(FileNotFoundError, match=r"t\.yml: no manifest beside t\.csv"):
+        refresh_manifest_sha256(table)
+
+
+@pytest.mark.parametrize("lines", ["name: t\n", "sha256: x\nsha256: y\n"], ids=["none", "two"])
+def test_refresh_manifest_sha256_needs_exactly_one_hash_line(tmp_path, lines):
+    table = tmp_path / "t.csv"
+    table.write_text("a\n1\n", encoding="utf-8")
+    (tmp_path / "t.yml").write_text(lines, encoding="utf-8")
+    with pytest.raises(ValueError, match=r"t\.yml: expected exactly one top-level 'sha256:' line"):
+        refresh_manifest_sha256(table)
