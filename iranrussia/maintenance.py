@@ -47,7 +47,10 @@ def execute_notebooks(paths: list[Path]) -> None:
         notebook = nbformat.read(path, as_version=4)
         # Authoring-tool metadata (e.g. jupytext's) is not part of the book; keep notebooks clean.
         notebook.metadata.pop("jupytext", None)
-        client = NotebookClient(notebook, timeout=NOTEBOOK_TIMEOUT_S, kernel_name="python3",
+        # No per-cell timestamps either: rerunning an unchanged notebook should leave git with nothing to show.
+        for cell in notebook.cells:
+            cell.metadata.pop("execution", None)
+        client = NotebookClient(notebook, timeout=NOTEBOOK_TIMEOUT_S, kernel_name="python3", record_timing=False,
                                 resources={"metadata": {"path": str(path.parent)}})
         client.execute()
         nbformat.write(notebook, path)
