@@ -29,7 +29,7 @@ import pandas as pd
 if __package__ in (None, ""):  # run as `python builders/<name>.py`: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from iranrussia.data import refresh_manifest_sha256  # noqa: E402
+from iranrussia.data import write_table_csv  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = REPO_ROOT / "data"
@@ -166,22 +166,8 @@ def validate(table: pd.DataFrame) -> None:
 # ==================================================================================================
 
 
-def _cell(value) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
 def write(table: pd.DataFrame, data_dir: Path) -> str:
-    path = Path(data_dir) / f"{TABLE}.csv"
-    out = table[COLUMNS].astype(object)
-    out = out.map(_cell) if hasattr(out, "map") else out.applymap(_cell)
-    out.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
-    return refresh_manifest_sha256(path)
+    return write_table_csv(table, Path(data_dir) / f"{TABLE}.csv", COLUMNS)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -194,6 +194,27 @@ def refresh_manifest_sha256(table_path: Path, manifest_path: Path | None = None)
     return digest
 
 
+def _csv_cell(value) -> str:
+    """The data contract's cell text: empty for missing, true/false, whole floats without '.0'."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def write_table_csv(table: pd.DataFrame, path: Path, columns: list[str]) -> str:
+    """Write ``table[columns]`` as the book's UTF-8, LF-ended CSV and record its hash in the manifest beside it.
+
+    For builders; returns the new sha256. Row order is the caller's.
+    """
+    out = table[columns].astype(object).map(_csv_cell)
+    out.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
+    return refresh_manifest_sha256(path)
+
+
 def load(name: str, *, data_dir: Path = DATA_DIR, bibliography: Path = BIBLIOGRAPHY) -> pd.DataFrame:
     """Return table ``name`` as a typed DataFrame after checking it against its manifest.
 
