@@ -29,7 +29,9 @@ SOURCE_SEPARATOR = ";"
 
 _MANIFEST_KEYS_REQUIRED = {"name", "title", "description", "path", "sha256", "producer", "licence", "credit",
                            "primary_key", "columns"}
-_MANIFEST_KEYS_OPTIONAL = {"third_party_terms", "builder", "min_rows"}
+_MANIFEST_KEYS_OPTIONAL = {"third_party_terms", "builder", "min_rows", "coverage"}
+# Column types that can say when a row is: dates, years (integer) or period labels such as 2024-05 (string).
+_COVERAGE_TYPES = ("date", "integer", "string")
 _COLUMN_KEYS_REQUIRED = {"name", "type", "description"}
 _COLUMN_KEYS_OPTIONAL = {"unit", "required", "enum", "minimum", "maximum", "pattern", "source_keys"}
 
@@ -88,6 +90,7 @@ class Manifest:
     third_party_terms: str | None = None
     builder: str | None = None
     min_rows: int | None = None
+    coverage: tuple[str, str] | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -160,12 +163,23 @@ def read_manifest(name: str, data_dir: Path = DATA_DIR) -> Manifest:
     primary_key = tuple(raw["primary_key"] or ())
     if not primary_key or not set(primary_key) <= set(names):
         raise fail(f"primary_key {list(primary_key)} must name declared columns")
+    coverage = raw.get("coverage")
+    if coverage is not None:
+        if not isinstance(coverage, dict) or set(coverage) != {"start", "end"}:
+            raise fail("'coverage' is a mapping with exactly 'start' and 'end' (column names)")
+        by_name = {c.name: c for c in columns}
+        for end in ("start", "end"):
+            column = by_name.get(coverage[end])
+            if column is None or column.type not in _COVERAGE_TYPES:
+                raise fail(f"coverage {end} {coverage[end]!r} must name a declared column of type "
+                           f"{' or '.join(_COVERAGE_TYPES)}")
+        coverage = (coverage["start"], coverage["end"])
     return Manifest(
         name=name, title=raw["title"], description=raw["description"].strip(),
         path=Path(data_dir) / raw["path"], sha256=raw["sha256"], producer=raw["producer"], licence=licence,
         credit=" ".join(raw["credit"].split()), primary_key=primary_key, columns=tuple(columns),
         manifest_path=manifest_path, third_party_terms=raw.get("third_party_terms"),
-        builder=raw.get("builder"), min_rows=raw.get("min_rows"), raw=raw,
+        builder=raw.get("builder"), min_rows=raw.get("min_rows"), coverage=coverage, raw=raw,
     )
 
 

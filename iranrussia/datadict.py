@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .coverage import coverage_summary
 from .data import Column, Manifest, load, read_manifest, table_names
 from .paths import DATA_DIR
 
@@ -47,9 +48,18 @@ def table_markdown(manifest: Manifest, rows: int) -> str:
     return "\n".join(lines)
 
 
+def coverage_markdown(data_dir=DATA_DIR) -> str:
+    """A table of every table's reach in time: first and last period, and the columns they are read from."""
+    lines = ["| Table | Rows | First | Last | Read from |", "|---|---|---|---|---|"]
+    for row in coverage_summary(data_dir).itertuples(index=False):
+        lines.append(f"| `{row.table}` | {row.rows} | {row.first} | {row.last} | {_cell(row[4])} |")
+    return "\n".join(lines)
+
+
 def data_dictionary(data_dir=DATA_DIR) -> str:
     """The whole dictionary as Markdown: one section per table, each checked by loading the table."""
-    parts = []
+    parts = ["**How far each table reaches** (generated from the tables: the earliest start and latest end of "
+             "the columns each manifest names under `coverage`)", "", coverage_markdown(data_dir)]
     for name in table_names(data_dir):
         parts.append(table_markdown(read_manifest(name, data_dir), len(load(name, data_dir=data_dir))))
     return "\n\n---\n\n".join(parts)

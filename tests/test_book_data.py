@@ -31,6 +31,12 @@ def test_fact_table_has_a_source_column(name):
 
 
 @pytest.mark.parametrize("name", TABLES)
+def test_table_declares_its_coverage_columns(name):
+    # The data dictionary's coverage table and the chapters' "latest period" statements read these.
+    assert read_manifest(name).coverage is not None, f"{name}: add 'coverage: {{start: ..., end: ...}}'"
+
+
+@pytest.mark.parametrize("name", TABLES)
 def test_builder_named_in_manifest_exists(name):
     builder = read_manifest(name).builder
     if builder is not None:

@@ -201,6 +201,9 @@ def test_unknown_table_names_the_known_ones(tmp_path):
         ({"colour": "blue"}, "unknown keys"),
         ({"columns": [dict(COLUMNS[0], type="text")] + COLUMNS[1:]}, "type 'text'"),
         ({"columns": COLUMNS[:3] + [{k: v for k, v in COLUMNS[3].items() if k != "unit"}] + COLUMNS[4:]}, "unit"),
+        ({"coverage": {"start": "date"}}, "coverage"),
+        ({"coverage": {"start": "date", "end": "nope"}}, "coverage end 'nope'"),
+        ({"coverage": {"start": "value_musd", "end": "date"}}, "coverage start 'value_musd'"),
     ],
 )
 def test_broken_manifest_is_refused(tmp_path, change, message):
@@ -238,3 +241,25 @@ def test_refresh_manifest_sha256_needs_exactly_one_hash_line(tmp_path, lines):
     (tmp_path / "t.yml").write_text(lines, encoding="utf-8")
     with pytest.raises(ValueError, match=r"t\.yml: expected exactly one top-level 'sha256:' line"):
         refresh_manifest_sha256(table)
+
+
+# ------------------------------------------------------------------ coverage: how far a table reaches ----
+
+def test_coverage_reads_first_start_and_last_end_from_the_declared_columns(tmp_path):
+    from iranrussia.coverage import series_coverage, table_coverage
+    rows = [*GOOD_ROWS, "R03,2021-01-05,russia_to_iran,1,5,true,agency-2024-report"]
+    write_table(tmp_path, csv_of(*rows), coverage={"start": "date", "end": "date"})
+    frame = load_sample(tmp_path)
+    assert table_coverage(frame) == ("2021-01-05", "2023-03-21")
+    per_flow = series_coverage(frame, "flow", label="row_id")
+    assert per_flow.to_dict("records") == [
+        {"flow": "iran_to_russia", "rows": 1, "first": "2023-03-21", "last": "2023-03-21", "latest period": "R02"},
+        {"flow": "russia_to_iran", "rows": 2, "first": "2021-01-05", "last": "2022-07-19", "latest period": "R01"},
+    ]
+
+
+def test_coverage_of_a_table_without_declared_columns_is_an_error(tmp_path):
+    from iranrussia.coverage import table_coverage
+    write_table(tmp_path, csv_of(*GOOD_ROWS))
+    with pytest.raises(ValueError, match="declares no 'coverage'"):
+        table_coverage(load_sample(tmp_path))
