@@ -66,3 +66,26 @@ def series_coverage(frame: pd.DataFrame, by: str | list[str], *, label: str | No
         rows.append(row)
     out = pd.DataFrame(rows)
     return out.sort_values("last", ascending=False, kind="mergesort").reset_index(drop=True)
+
+
+def freshness_table(entries) -> pd.DataFrame:
+    """The "how current is this chapter" table: one row per series of each table a chapter uses.
+
+    ``entries`` are ``(frame, by, label, names)`` tuples: a loaded table, the column(s) that split it into
+    series (or ``None`` for the whole table), the column naming a row's period (or ``None``) and an optional
+    mapping from series values to readers' labels. Columns: Table, Series, Rows, First, Last, Latest period.
+    """
+    parts = []
+    for frame, by, label, names in entries:
+        name = frame.attrs["manifest"].name
+        if by is None:
+            frame, by = frame.assign(_all="all rows"), "_all"  # assign keeps attrs, so the manifest too
+        per = series_coverage(frame, by, label=label)
+        columns = [by] if isinstance(by, str) else list(by)
+        series = per[columns].astype(str).agg(" · ".join, axis=1)
+        if names:
+            series = series.map(lambda s: names.get(s, s))
+        parts.append(pd.DataFrame({"Table": name, "Series": series, "Rows": per["rows"], "First": per["first"],
+                                   "Last": per["last"],
+                                   "Latest period": per["latest period"] if label else ""}))
+    return pd.concat(parts, ignore_index=True)

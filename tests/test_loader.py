@@ -263,3 +263,17 @@ def test_coverage_of_a_table_without_declared_columns_is_an_error(tmp_path):
     write_table(tmp_path, csv_of(*GOOD_ROWS))
     with pytest.raises(ValueError, match="declares no 'coverage'"):
         table_coverage(load_sample(tmp_path))
+
+
+def test_freshness_table_has_one_row_per_series_and_one_for_a_whole_table(tmp_path):
+    from iranrussia.coverage import freshness_table
+    write_table(tmp_path, csv_of(*GOOD_ROWS), coverage={"start": "date", "end": "date"})
+    frame = load_sample(tmp_path)
+    table = freshness_table([(frame, "flow", "row_id", {"iran_to_russia": "Iran → Russia"}),
+                             (frame, None, None, None)])
+    assert table[["Series", "Rows", "First", "Last", "Latest period"]].values.tolist() == [
+        ["Iran → Russia", 1, "2023-03-21", "2023-03-21", "R02"],
+        ["russia_to_iran", 1, "2022-07-19", "2022-07-19", "R01"],
+        ["all rows", 2, "2022-07-19", "2023-03-21", ""],
+    ]
+    assert set(table["Table"]) == {"sample"}
