@@ -513,6 +513,36 @@ PRESS_ONLY_DEALS = [
         "note": "Same Wall Street Journal report: about one million rounds over the same six months. Not a SIPRI "
                 "category",
     },
+    {
+        "deal_id": "RU-IR-2025-verba",
+        "supplier": "Russia",
+        "recipient": "Iran",
+        "weapon_designation": "Verba (9M336 missiles)",
+        "weapon_description_sipri": "",
+        "description": ("Verba man-portable air-defence systems, reported as 500 launch units with 2500 9M336 missiles, to "
+                "rebuild Iranian air defences after the June 2025 strikes"),
+        "weapon_category": "missile",
+        "year_ordered": "2025",
+        "number_ordered": "2500",
+        "number_delivered": "",
+        "delivery_years": "",
+        "first_delivery_year": "",
+        "last_delivery_year": "",
+        "status": "reported_unconfirmed",
+        "tiv_per_unit": "",
+        "tiv_delivered_millions": "",
+        "sipri_uncertain": "false",
+        "sipri_release": "",
+        "in_latest_release": "false",
+        "source": "kyivindependent-2026-ft-verba-deal;fakti-2026-ft-verba-details",
+        "note": ("Financial Times (22 Feb 2026), from leaked Russian documents and unnamed sources, as relayed by the "
+                "Kyiv Independent and Fakti: contract signed in Moscow in December 2025 between Rosoboronexport and "
+                "Iran's defence ministry (MODAFL), worth about EUR 500 million (USD 589 million per the Kyiv "
+                "Independent); Iran asked for the systems in July 2025. Number ordered counts missiles; the contract "
+                "also covers 500 launch units and, per Fakti, 500 Mowgli-2 night sights. Deliveries planned in three "
+                "tranches 2027-2029; one FT source suggested some may already have arrived. Neither government "
+                "confirmed; not in SIPRI's March 2026 release (too recent)"),
+    },
 ]
 
 

@@ -33,7 +33,7 @@ from iranrussia.data import write_table_csv  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = REPO_ROOT / "data"
-DEFAULT_DAILY = REPO_ROOT.parent / "shared" / "raw" / "arms" / "missile_attacks_daily_kaggle_mirror_2026-04-05.csv"
+DEFAULT_DAILY = REPO_ROOT.parent / "shared" / "raw" / "arms" / "missile_attacks_daily_kaggle_mirror_2026-06-07.csv"
 TABLE = "drones_monthly"
 SOURCE = "ivaniuk-2026-kaggle-missile-attacks;uaf-2026-daily-air-attack-reports"
 SHAHED_PATTERN = re.compile(r"shahed", re.IGNORECASE)
