@@ -84,6 +84,7 @@ def test_book_has_the_expected_pages(site):
     found = pages(html)
     for required in ("index.html", "references.html", "notebooks/data-dictionary.html",
                      "notebooks/relationship-at-a-glance.html", "notebooks/trade-trajectory.html",
+                     "notebooks/oil-competition.html",
                      "notebooks/arms-flows.html", "notebooks/iranian-skepticism.html",
                      "notebooks/western-policy.html"):
         assert required in found
