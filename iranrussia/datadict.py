@@ -59,7 +59,7 @@ def coverage_markdown(data_dir=DATA_DIR) -> str:
 def data_dictionary(data_dir=DATA_DIR) -> str:
     """The whole dictionary as Markdown: one section per table, each checked by loading the table."""
     parts = ["**How far each table reaches** (generated from the tables: the earliest start and latest end of "
-             "the columns each manifest names under `coverage`)", "", coverage_markdown(data_dir)]
+             "the columns each manifest names under `coverage`)\n\n" + coverage_markdown(data_dir)]
     for name in table_names(data_dir):
         parts.append(table_markdown(read_manifest(name, data_dir), len(load(name, data_dir=data_dir))))
     return "\n\n---\n\n".join(parts)
