@@ -58,7 +58,8 @@ def series_coverage(frame: pd.DataFrame, by: str | list[str], *, label: str | No
     rows = []
     for key, group in frame.groupby(by, sort=True, dropna=False):
         key = key if isinstance(key, tuple) else (key,)
-        latest = group.sort_values([end, start], kind="mergesort").iloc[-1]
+        # Rows with no end (or start) sort first, so the latest row is one whose end is known.
+        latest = group.sort_values([end, start], kind="mergesort", na_position="first").iloc[-1]
         row = dict(zip(by, key))
         row.update({"rows": len(group), "first": as_text(group[start].min()), "last": as_text(group[end].max())})
         if label is not None:

@@ -277,3 +277,14 @@ def test_freshness_table_has_one_row_per_series_and_one_for_a_whole_table(tmp_pa
         ["all rows", 2, "2022-07-19", "2023-03-21", ""],
     ]
     assert set(table["Table"]) == {"sample"}
+
+
+def test_latest_period_is_never_a_row_without_an_end(tmp_path):
+    from iranrussia.coverage import series_coverage
+    columns = COLUMNS + [{"name": "ended", "type": "date", "description": "End, if known."}]
+    header = HEADER + ",ended"
+    rows = [GOOD_ROWS[0] + ",2022-08-01", GOOD_ROWS[1].replace("iran_to_russia", "russia_to_iran") + ","]
+    write_table(tmp_path, csv_of(*rows, header=header), columns=columns, coverage={"start": "date", "end": "ended"})
+    per_flow = series_coverage(load_sample(tmp_path), "flow", label="row_id")
+    assert per_flow.loc[0, "latest period"] == "R01"
+    assert per_flow.loc[0, "last"] == "2022-08-01"
