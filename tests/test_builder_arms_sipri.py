@@ -161,10 +161,12 @@ def test_condense_years_and_status_rules():
 
 def test_deals_by_hand(tables):
     d = tables["arms_deals"]
-    # 8 in-scope rows of the 2026 register + Shahed-238 (only in 2025) + 3 press-only rows
+    # 8 in-scope rows of the 2026 register + Shahed-238 (only in 2025) + 4 press-only rows
     # + 2 earlier versions of the Shahed-136 deal (release 2025 register, release 2024 transfers)
-    assert len(d) == 14
-    assert d["record"].value_counts().to_dict() == {"current": 8, "press_only": 3, "superseded": 2, "dropped": 1}
+    assert len(d) == 15
+    assert d["record"].value_counts().to_dict() == {"current": 8, "press_only": 4, "superseded": 2, "dropped": 1}
+    verba = cell(d, deal_id="RU-IR-2025-verba")      # reported in 2026, too recent for SIPRI's release
+    assert (verba["status"], verba["sipri_release"], verba["in_latest_release"]) == ("reported_unconfirmed", "", "false")
     assert {"SU-IR-1989-mig-29-1", "SU-IR-1989-mig-29-2"} <= set(d["deal_id"])
     assert cell(d, deal_id="SU-IR-1989-mig-29-1")["number_delivered"] == "14"      # first delivered in 1990
     t72 = cell(d, deal_id="RU-IR-1991-t-72m1")
