@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .data import load, read_manifest, table_names
+from .data import load, table_names
 from .paths import DATA_DIR
 
 
@@ -37,9 +37,9 @@ def coverage_summary(data_dir=DATA_DIR) -> pd.DataFrame:
     for name in table_names(data_dir):
         frame = load(name, data_dir=data_dir)
         first, last = table_coverage(frame)
-        start, end = read_manifest(name, data_dir).coverage
+        start, end = frame.attrs["manifest"].coverage
         rows.append({"table": name, "rows": len(frame), "first": first, "last": last,
-                     "read from": start if start == end else f"{start} / {end}"})
+                     "read_from": start if start == end else f"{start} / {end}"})
     return pd.DataFrame(rows)
 
 

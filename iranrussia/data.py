@@ -168,10 +168,10 @@ def read_manifest(name: str, data_dir: Path = DATA_DIR) -> Manifest:
         if not isinstance(coverage, dict) or set(coverage) != {"start", "end"}:
             raise fail("'coverage' is a mapping with exactly 'start' and 'end' (column names)")
         by_name = {c.name: c for c in columns}
-        for end in ("start", "end"):
-            column = by_name.get(coverage[end])
+        for bound in ("start", "end"):
+            column = by_name.get(coverage[bound])
             if column is None or column.type not in _COVERAGE_TYPES:
-                raise fail(f"coverage {end} {coverage[end]!r} must name a declared column of type "
+                raise fail(f"coverage {bound} {coverage[bound]!r} must name a declared column of type "
                            f"{' or '.join(_COVERAGE_TYPES)}")
         coverage = (coverage["start"], coverage["end"])
     return Manifest(

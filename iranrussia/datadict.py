@@ -52,7 +52,7 @@ def coverage_markdown(data_dir=DATA_DIR) -> str:
     """A table of every table's reach in time: first and last period, and the columns they are read from."""
     lines = ["| Table | Rows | First | Last | Read from |", "|---|---|---|---|---|"]
     for row in coverage_summary(data_dir).itertuples(index=False):
-        lines.append(f"| `{row.table}` | {row.rows} | {row.first} | {row.last} | {_cell(row[4])} |")
+        lines.append(f"| `{row.table}` | {row.rows} | {row.first} | {row.last} | {_cell(row.read_from)} |")
     return "\n".join(lines)
 
 
