@@ -33,7 +33,7 @@ _MANIFEST_KEYS_OPTIONAL = {"third_party_terms", "builder", "min_rows", "coverage
 # Column types that can say when a row is: dates, years (integer) or period labels such as 2024-05 (string).
 _COVERAGE_TYPES = ("date", "integer", "string")
 _COLUMN_KEYS_REQUIRED = {"name", "type", "description"}
-_COLUMN_KEYS_OPTIONAL = {"unit", "required", "enum", "minimum", "maximum", "pattern", "source_keys"}
+_COLUMN_KEYS_OPTIONAL = {"unit", "required", "enum", "minimum", "maximum", "pattern", "source_keys", "row_refs"}
 
 _INTEGER = re.compile(r"-?\d+")
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
@@ -70,6 +70,7 @@ class Column:
     maximum: Any = None
     pattern: str | None = None
     source_keys: bool = False
+    row_refs: bool = False
 
 
 @dataclass(frozen=True)
@@ -150,12 +151,14 @@ def read_manifest(name: str, data_dir: Path = DATA_DIR) -> Manifest:
             raise fail("a numeric column must state its unit", col_name)
         if spec.get("source_keys") and spec["type"] != "string":
             raise fail("a source-key column is of type string", col_name)
+        if spec.get("row_refs") and spec["type"] != "string":
+            raise fail("a row-reference column is of type string", col_name)
         enum = spec.get("enum")
         columns.append(Column(
             name=col_name, type=spec["type"], description=spec["description"], unit=spec.get("unit"),
             required=bool(spec.get("required", False)), enum=tuple(enum) if enum is not None else None,
             minimum=spec.get("minimum"), maximum=spec.get("maximum"), pattern=spec.get("pattern"),
-            source_keys=bool(spec.get("source_keys", False)),
+            source_keys=bool(spec.get("source_keys", False)), row_refs=bool(spec.get("row_refs", False)),
         ))
     names = [c.name for c in columns]
     if not names or len(set(names)) != len(names):
@@ -210,7 +213,7 @@ def refresh_manifest_sha256(table_path: Path, manifest_path: Path | None = None)
 
 def _csv_cell(value) -> str:
     """The data contract's cell text: empty for missing, true/false, whole floats without '.0'."""
-    if value is None or (isinstance(value, float) and pd.isna(value)):
+    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and pd.isna(value)):
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -242,6 +245,7 @@ def load(name: str, *, data_dir: Path = DATA_DIR, bibliography: Path = BIBLIOGRA
     typed = _check_cells(manifest, rows)
     _check_primary_key(manifest, typed)
     _check_source_keys(manifest, typed, bibliography)
+    _check_row_refs(manifest, typed, data_dir, bibliography)
     if manifest.min_rows is not None and len(rows) < manifest.min_rows:
         raise DataValidationError(manifest.path, "min-rows",
                                   f"{len(rows)} data rows, fewer than the manifest's floor of {manifest.min_rows}")
@@ -419,3 +423,105 @@ def _to_series(column: Column, values: list[Any]) -> pd.Series:
     if column.type == "date":
         return pd.to_datetime(pd.Series([pd.NaT if v is None else pd.Timestamp(v) for v in values]))
     return pd.Series(values, dtype="boolean")
+
+
+# Row references: a cell of a ``row_refs`` column points at rows of other tables, so that a verdict names the
+# rows that hold its evidence. ``events:E048`` names a row of a table with a one-column key;
+# ``trade_bilateral[reporter=russia_customs,period_label=2023]`` names the rows whose cells read so (at least
+# one must). References are separated by ';'.
+_ROW_REF = re.compile(r"(?P<table>[a-z][a-z0-9_]*)(?::(?P<key>[^\s;:\[\]]+)|\[(?P<selector>[^\[\];]+)\])")
+_SELECTOR_PART = re.compile(r"(?P<column>[a-z][a-z0-9_]*)=(?P<value>[^,=\[\];]+)")
+
+
+@dataclass(frozen=True)
+class RowRef:
+    """One reference to rows of a book table: the table and the cell text each named column must have."""
+
+    table: str
+    where: tuple[tuple[str, str], ...]
+    text: str
+    by_key: bool  # written as table:KEY (must match exactly one row)
+
+
+def parse_row_refs(cell: str | None) -> list[RowRef]:
+    """The references in a row-reference cell; ``ValueError`` (saying which part) if one is malformed."""
+    if cell is None or pd.isna(cell) or not cell:
+        return []
+    refs = []
+    for part in cell.split(SOURCE_SEPARATOR):
+        part = part.strip()
+        match = _ROW_REF.fullmatch(part)
+        if not match:
+            raise ValueError(f"{part!r} is neither 'table:KEY' nor 'table[column=value,...]'")
+        if match["key"] is not None:
+            refs.append(RowRef(match["table"], (("", match["key"]),), part, True))
+            continue
+        pieces = match["selector"].split(",")
+        where = []
+        for piece in pieces:
+            sel = _SELECTOR_PART.fullmatch(piece.strip())
+            if not sel:
+                raise ValueError(f"{part!r}: {piece!r} is not 'column=value'")
+            where.append((sel["column"], sel["value"].strip()))
+        refs.append(RowRef(match["table"], tuple(where), part, False))
+    return refs
+
+
+def cell_text(series: pd.Series) -> pd.Series:
+    """A loaded column written back as the data contract's cell text (dates YYYY-MM-DD, true/false, 2024 not 2024.0)."""
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return series.dt.strftime("%Y-%m-%d").fillna("")
+    return series.astype(object).map(_csv_cell)
+
+
+def select_rows(frame: pd.DataFrame, ref: RowRef) -> pd.DataFrame:
+    """The rows of a loaded table that ``ref`` names (``KeyError`` naming the column if it has no such column)."""
+    manifest: Manifest = frame.attrs["manifest"]
+    where = ref.where
+    if ref.by_key:
+        if len(manifest.primary_key) != 1:
+            raise KeyError(f"table {ref.table} has the composite key {list(manifest.primary_key)}; write "
+                           f"{ref.table}[{'=…,'.join(manifest.primary_key)}=…]")
+        where = ((manifest.primary_key[0], ref.where[0][1]),)
+    mask = pd.Series(True, index=frame.index)
+    for column, value in where:
+        if column not in frame.columns:
+            raise KeyError(f"table {ref.table} has no column {column!r}")
+        mask &= cell_text(frame[column]) == value
+    return frame[mask]
+
+
+def _check_row_refs(manifest: Manifest, typed: list[tuple[int, dict[str, Any]]], data_dir: Path,
+                    bibliography: Path) -> None:
+    ref_columns = [c for c in manifest.columns if c.row_refs]
+    if not ref_columns:
+        return
+    known = set(table_names(data_dir))
+    tables: dict[str, pd.DataFrame] = {}
+    for line, values in typed:
+        row_key = ", ".join(f"{c}={values[c]}" for c in manifest.primary_key)
+        for column in ref_columns:
+            def fail(rule: str, message: str) -> DataValidationError:
+                return DataValidationError(manifest.path, rule, f"row {row_key}: {message}", line=line,
+                                           column=column.name)
+            try:
+                refs = parse_row_refs(values[column.name])
+            except ValueError as err:
+                raise fail("row-ref-syntax", str(err)) from None
+            for ref in refs:
+                if ref.table not in known:
+                    raise fail("row-ref-table", f"reference {ref.text!r} names table {ref.table!r}, which has no "
+                                                f"manifest in {Path(data_dir).name}/")
+                if ref.table not in tables:
+                    # Evidence is a fact table's row; a table of references pointing at another (or at
+                    # itself) could loop, so it is refused.
+                    if any(c.row_refs for c in read_manifest(ref.table, data_dir).columns):
+                        raise fail("row-ref-table", f"reference {ref.text!r} points at {ref.table}, a table of "
+                                                    "references; point at the fact rows themselves")
+                    tables[ref.table] = load(ref.table, data_dir=data_dir, bibliography=bibliography)
+                try:
+                    matched = select_rows(tables[ref.table], ref)
+                except KeyError as err:
+                    raise fail("row-ref-column", f"reference {ref.text!r}: {err.args[0]}") from None
+                if matched.empty:
+                    raise fail("row-ref-missing", f"reference {ref.text!r}: table {ref.table} has no such row")

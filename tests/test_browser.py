@@ -84,7 +84,7 @@ def test_book_has_the_expected_pages(site):
     found = pages(html)
     for required in ("index.html", "references.html", "notebooks/data-dictionary.html",
                      "notebooks/relationship-at-a-glance.html", "notebooks/trade-trajectory.html",
-                     "notebooks/oil-competition.html",
+                     "notebooks/oil-competition.html", "notebooks/claims-ledger.html",
                      "notebooks/arms-flows.html", "notebooks/iranian-skepticism.html",
                      "notebooks/western-policy.html"):
         assert required in found
@@ -145,3 +145,21 @@ def test_landing_page_shows_the_key_findings(site, browser):
     assert f"{len(events)} dated events" in text
     for question in ("trade", "arms", "skeptic", "policy"):
         assert question in text.lower()
+
+
+def test_ledger_page_shows_every_claim_with_its_verdict_as_rendered_text(site, browser):
+    _, base = site
+    page = browser.new_page()
+    page.goto(base + "notebooks/claims-ledger.html", wait_until="load")
+    text = page.inner_text("main")
+    anchors = set(page.eval_on_selector_all("[id]", "els => els.map(e => e.id)"))
+    page.close()
+    claims = load("claims")
+    for claim in claims.itertuples():
+        assert f"{claim.claim_id}: " in text, claim.claim_id
+        assert f"claim-{claim.claim_id.lower()}" in anchors, f"no link target for {claim.claim_id}"
+        entry = text.split(f"{claim.claim_id}: ")[1][:4000]
+        assert f"Verdict: {claim.verdict} as of" in entry, claim.claim_id
+    # roles and escapes are rendered, never shown to the reader as source
+    for raw in ("{ref}", "{cite", "{doc}", "\\:", "\\("):
+        assert raw not in text, raw

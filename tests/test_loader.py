@@ -288,3 +288,73 @@ def test_latest_period_is_never_a_row_without_an_end(tmp_path):
     per_flow = series_coverage(load_sample(tmp_path), "flow", label="row_id")
     assert per_flow.loc[0, "latest period"] == "R01"
     assert per_flow.loc[0, "last"] == "2022-08-01"
+
+
+# Row references: a claims-like table pointing at rows of the sample table.
+REF_COLUMNS = [
+    {"name": "claim_id", "type": "string", "description": "Identifier.", "required": True},
+    {"name": "evidence", "type": "string", "description": "Rows.", "row_refs": True},
+]
+
+
+def write_refs(tmp_path: Path, *cells: str) -> Path:
+    """The sample table (good rows) plus a 'verdicts' table whose evidence cells are ``cells``."""
+    data_dir = write_table(tmp_path, csv_of(*GOOD_ROWS))
+    body = "claim_id,evidence\n" + "".join(f'C{i:02d},"{cell}"\n' for i, cell in enumerate(cells, 1))
+    (data_dir / "verdicts.csv").write_text(body, encoding="utf-8")
+    spec = {
+        "name": "verdicts", "title": "Verdicts", "description": "Rows pointing at sample rows.",
+        "path": "verdicts.csv", "sha256": hashlib.sha256(body.encode()).hexdigest(), "producer": "Tests",
+        "licence": {"name": "CC BY 4.0", "url": "https://creativecommons.org/licenses/by/4.0/"},
+        "credit": "Test data.", "primary_key": ["claim_id"], "columns": REF_COLUMNS,
+    }
+    (data_dir / "verdicts.yml").write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+    return data_dir
+
+
+def load_refs(tmp_path: Path) -> pd.DataFrame:
+    return load("verdicts", data_dir=tmp_path / "data", bibliography=tmp_path / "references.bib")
+
+
+def test_row_references_that_name_existing_rows_load(tmp_path):
+    write_refs(tmp_path, "sample:R01", "sample:R01;sample[flow=iran_to_russia,date=2023-03-21]", "")
+    assert load_refs(tmp_path)["evidence"].tolist()[:2] == [
+        "sample:R01", "sample:R01;sample[flow=iran_to_russia,date=2023-03-21]"]
+
+
+@pytest.mark.parametrize("cell, rule, message", [
+    ("sample:R09", "row-ref-missing", "reference 'sample:R09': table sample has no such row"),
+    ("sample[flow=iran_to_russia,date=2022-07-19]", "row-ref-missing", "table sample has no such row"),
+    ("missing:R01", "row-ref-table", "names table 'missing', which has no manifest"),
+    ("sample[colour=red]", "row-ref-column", "table sample has no column 'colour'"),
+    ("sample R01", "row-ref-syntax", "is neither 'table:KEY' nor 'table[column=value,...]'"),
+    ("sample[flow]", "row-ref-syntax", "'flow' is not 'column=value'"),
+    ("verdicts:C01", "row-ref-table", "a table of references"),
+])
+def test_bad_row_reference_names_the_claim_the_table_and_the_key(tmp_path, cell, rule, message):
+    write_refs(tmp_path, "sample:R01", cell)
+    with pytest.raises(DataValidationError) as err:
+        load_refs(tmp_path)
+    assert (err.value.rule, err.value.line, err.value.column) == (rule, 3, "evidence")
+    assert "row claim_id=C02" in str(err.value) and message in str(err.value)
+
+
+def test_key_reference_into_a_table_with_a_composite_key_says_how_to_write_it(tmp_path):
+    data_dir = write_refs(tmp_path, "sample:R01")
+    manifest = yaml.safe_load((data_dir / "sample.yml").read_text())
+    manifest["primary_key"] = ["row_id", "flow"]
+    (data_dir / "sample.yml").write_text(yaml.safe_dump(manifest, sort_keys=False), encoding="utf-8")
+    with pytest.raises(DataValidationError, match=r"composite key \['row_id', 'flow'\]; write "
+                                                  r"sample\[row_id=…,flow=…\]") as err:
+        load_refs(tmp_path)
+    assert err.value.rule == "row-ref-column"
+
+
+def test_row_reference_column_must_be_text(tmp_path):
+    data_dir = write_refs(tmp_path, "sample:R01")
+    manifest = yaml.safe_load((data_dir / "verdicts.yml").read_text())
+    manifest["columns"][1]["type"] = "integer"
+    manifest["columns"][1]["unit"] = "rows"
+    (data_dir / "verdicts.yml").write_text(yaml.safe_dump(manifest, sort_keys=False), encoding="utf-8")
+    with pytest.raises(DataValidationError, match="a row-reference column is of type string"):
+        load_refs(tmp_path)
