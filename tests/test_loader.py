@@ -50,18 +50,24 @@ GOOD_ROWS = [
 ]
 
 
+def manifest_of(name: str, sha256: str, primary_key: list[str], columns: list[dict], *, title: str,
+                description: str) -> dict:
+    """A valid manifest for data/<name>.csv."""
+    return {
+        "name": name, "title": title, "description": description, "path": f"{name}.csv", "sha256": sha256,
+        "producer": "Tests", "licence": {"name": "CC BY 4.0", "url": "https://creativecommons.org/licenses/by/4.0/"},
+        "credit": "Test data.", "primary_key": primary_key, "columns": columns,
+    }
+
+
 def write_table(tmp_path: Path, body: str | bytes, *, sha256: str | None = None, **manifest) -> Path:
     """Write data/sample.csv, its manifest (hash of the bytes written unless given) and references.bib."""
     data_dir = tmp_path / "data"
     data_dir.mkdir(exist_ok=True)
     raw = body.encode("utf-8") if isinstance(body, str) else body
     (data_dir / "sample.csv").write_bytes(raw)
-    spec = {
-        "name": "sample", "title": "Sample table", "description": "Rows for testing the loader.",
-        "path": "sample.csv", "sha256": sha256 or hashlib.sha256(raw).hexdigest(), "producer": "Tests",
-        "licence": {"name": "CC BY 4.0", "url": "https://creativecommons.org/licenses/by/4.0/"},
-        "credit": "Test data.", "primary_key": ["row_id"], "columns": COLUMNS,
-    }
+    spec = manifest_of("sample", sha256 or hashlib.sha256(raw).hexdigest(), ["row_id"], COLUMNS,
+                       title="Sample table", description="Rows for testing the loader.")
     spec.update(manifest)
     (data_dir / "sample.yml").write_text(yaml.safe_dump(spec, sort_keys=False, allow_unicode=True), encoding="utf-8")
     (tmp_path / "references.bib").write_text(BIB, encoding="utf-8")
@@ -302,12 +308,8 @@ def write_refs(tmp_path: Path, *cells: str) -> Path:
     data_dir = write_table(tmp_path, csv_of(*GOOD_ROWS))
     body = "claim_id,evidence\n" + "".join(f'C{i:02d},"{cell}"\n' for i, cell in enumerate(cells, 1))
     (data_dir / "verdicts.csv").write_text(body, encoding="utf-8")
-    spec = {
-        "name": "verdicts", "title": "Verdicts", "description": "Rows pointing at sample rows.",
-        "path": "verdicts.csv", "sha256": hashlib.sha256(body.encode()).hexdigest(), "producer": "Tests",
-        "licence": {"name": "CC BY 4.0", "url": "https://creativecommons.org/licenses/by/4.0/"},
-        "credit": "Test data.", "primary_key": ["claim_id"], "columns": REF_COLUMNS,
-    }
+    spec = manifest_of("verdicts", hashlib.sha256(body.encode()).hexdigest(), ["claim_id"], REF_COLUMNS,
+                       title="Verdicts", description="Rows pointing at sample rows.")
     (data_dir / "verdicts.yml").write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
     return data_dir
 
