@@ -1,7 +1,9 @@
 """The book's one bibliography, ``references.bib``: parsing and the rules every entry follows.
 
 Rules: each entry has a title, a year, an access date (``urldate``, YYYY-MM-DD) and either a ``url`` or a
-full printed reference (``howpublished`` naming publisher and place, for works with no web address).
+full printed reference (``howpublished`` naming publisher and place, for works with no web address). A url is
+a plain http(s) address; every other field is text: no hidden characters, no HTML or Markdown markup and no
+LaTeX link commands (the same rules as a table cell, :mod:`iranrussia.textrules`).
 """
 
 from __future__ import annotations
@@ -16,9 +18,13 @@ from pybtex.database import parse_file
 from pybtex.scanner import PybtexError
 
 from .paths import BIBLIOGRAPHY
+from .textrules import hidden_character_problem, markup_problem
 
 REQUIRED_FIELDS = ("title", "year", "urldate", "howpublished")
-KEY_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+KEY_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", re.ASCII)
+# A url goes into a link on the Sources page: one http(s) address, nothing that could end or break out of it.
+URL_PATTERN = re.compile(r"https?://[^\s<>\"`\\{}|^]+", re.ASCII)
+_LATEX_LINK = re.compile(r"\\(?:href|url)\b")
 
 
 class BibliographyError(ValueError):
@@ -76,9 +82,22 @@ def _check_entry(path: Path, entry: Entry) -> None:
     for name in REQUIRED_FIELDS:
         if not entry.fields.get(name, "").strip():
             raise BibliographyError(path, entry.key, "required-field", f"field '{name}' is missing or empty")
+    for name, value in [*entry.fields.items(), *(("author", a) for a in entry.authors)]:
+        text = " ".join(value.split())  # a field may wrap over lines in the .bib file
+        problem = hidden_character_problem(text)
+        if problem:
+            raise BibliographyError(path, entry.key, "hidden-character", f"field '{name}': {problem}")
+        if name == "url":
+            continue
+        problem = markup_problem(text) or (_LATEX_LINK.search(text) and "a LaTeX link command: put the address "
+                                                                         "in the url field")
+        if problem:
+            raise BibliographyError(path, entry.key, "markup", f"field '{name}' is text, but holds {problem}")
     url = entry.fields.get("url", "")
-    if url and not url.startswith(("https://", "http://")):
-        raise BibliographyError(path, entry.key, "url-format", f"url {url!r} is not an http(s) address")
+    if url and not URL_PATTERN.fullmatch(url):
+        raise BibliographyError(path, entry.key, "url-format",
+                                f"url {url!r} is not a plain http(s) address (no spaces, quotes, brackets or "
+                                "backslashes; percent-encode them)")
     if not url and len(entry.fields["howpublished"]) < 20:
         raise BibliographyError(
             path, entry.key, "url-or-reference", "no url, and howpublished is too short to be a full reference"

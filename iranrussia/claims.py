@@ -5,7 +5,7 @@ articles' claims" section are generated from it by the functions here, so no two
 framing question (allies, sanctioned axis or partners of convenience?) has its evidence in
 ``data/framing_evidence.csv``, rendered by :func:`framing_markdown`.
 
-Text from the tables is escaped before it is put into Markdown (:func:`escape_markdown`), so a cell renders
+Text from the tables is escaped before it is put into Markdown (:mod:`iranrussia.page`), so a cell renders
 as the text it holds.
 """
 
@@ -19,6 +19,7 @@ import pandas as pd
 
 from .bibliography import read_bibliography
 from .data import cell_text, load, parse_row_refs, select_rows
+from .page import cite, code, escape, strong
 
 VERDICTS = ("supported", "partly supported", "not supported", "cannot tell", "not yet testable")
 #: Verdicts that assert something about the evidence, so need rows to rest on.
@@ -69,18 +70,11 @@ ROW_LABELS = {
     "policy_sdn_monthly": ("{month}",),
 }
 _LABEL_FIELD = re.compile(r"\{(\w+)\}")
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#+!|~$&])")
 # A figure: digits not glued to a word or to a designation (Su-35, Shahed-136), not the end of a span of
 # years (2016-21) and not the day of a date (14 July).
 _CLAIM_ID = re.compile(r"\b[A-Z]+\d{2}-\d{2}\b")
 _MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
 _FIGURE = re.compile(r"(?<![\w.])(?<![A-Za-z]-)(?<!\d{4}-)(?<!\d{4}–)\d[\d,]*(?:\.\d+)?(?!\d|,\d)(?!\s*(?:" + _MONTHS + r")\b)")
-
-
-def escape_markdown(text: object) -> str:
-    """``text`` with every character MyST could read as markup backslash-escaped, and line breaks flattened."""
-    flat = " ".join(str(text).split())
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", flat)
 
 
 @lru_cache(maxsize=1)
@@ -164,12 +158,8 @@ def unsupported_figures(claim: pd.Series) -> set[float]:
     return {f for f in quoted - allowed - iranian_years if not (f.is_integer() and (1500 <= f <= 2100 or f <= 3))}
 
 
-def _cite(keys: Iterable[str]) -> str:
-    return "{cite:p}`" + ",".join(keys) + "`"
-
-
 def _verdict_phrase(claim: pd.Series) -> str:
-    now = f"**{claim['verdict']}** as of {claim['verdict_as_of']:%-d %B %Y}"
+    now = f"{strong(claim['verdict'])} as of {claim['verdict_as_of']:%-d %B %Y}"
     then = claim["verdict_when_made"]
     made = _made_on_text(claim)
     if then == claim["verdict"]:
@@ -201,10 +191,10 @@ def chapter_section(chapter: str, claims: pd.DataFrame | None = None) -> str:
         raise ValueError(f"the claims table assigns no claim to chapter {chapter!r}")
     lines = ["| Claim | Verdict | Why | Evidence |", "|---|---|---|---|"]
     for _, claim in own.iterrows():
-        refs = "; ".join(escape_markdown(text) for _, text, _ in evidence(claim["evidence"])) or "none in the tables"
+        refs = "; ".join(escape(text) for _, text, _ in evidence(claim["evidence"])) or "none in the tables"
         lines.append(
-            f"| {{ref}}`{claim['claim_id']} <{claim_target(claim['claim_id'])}>`: {escape_markdown(claim['claim'])} "
-            f"{_cite([claim['made_by']])} | {_verdict_phrase(claim)} | {escape_markdown(claim['reasoning'])} | "
+            f"| {{ref}}`{claim['claim_id']} <{claim_target(claim['claim_id'])}>`: {escape(claim['claim'])} "
+            f"{cite([claim['made_by']])} | {_verdict_phrase(claim)} | {escape(claim['reasoning'])} | "
             f"{refs} |")
     return "\n".join(lines)
 
@@ -228,8 +218,8 @@ def ledger_markdown(claims: pd.DataFrame | None = None) -> str:
     order = [k for k in SEEDS if k in set(claims["made_by"])] + sorted(set(claims["made_by"]) - set(SEEDS))
     for key in order:
         group = claims[claims["made_by"] == key].sort_values("claim_id")
-        parts.append(f"## {escape_markdown(_publication(key))}\n\n"
-                     f"Made {_made_on_text(group.iloc[0])} {_cite([key])}; {len(group)} claims.\n")
+        parts.append(f"## {escape(_publication(key))}\n\n"
+                     f"Made {_made_on_text(group.iloc[0])} {cite([key])}; {len(group)} claims.\n")
         for _, claim in group.iterrows():
             parts.append(_ledger_entry(claim))
     return "\n".join(parts)
@@ -238,13 +228,13 @@ def ledger_markdown(claims: pd.DataFrame | None = None) -> str:
 def _ledger_entry(claim: pd.Series) -> str:
     cid = claim["claim_id"]
     chapter = claim["chapter"]
-    out = [f"({claim_target(cid)})=", f"### {cid}: {escape_markdown(claim['claim'])}", "",
+    out = [f"({claim_target(cid)})=", f"### {cid}: {escape(claim['claim'])}", "",
            f"- **Verdict:** {_verdict_phrase(claim)}.",
-           f"- **Why:** {escape_markdown(claim['reasoning'])}"]
+           f"- **Why:** {escape(claim['reasoning'])}"]
     if claim["sources"] is not pd.NA and claim["sources"]:
-        out[-1] += " " + _cite(k.strip() for k in claim["sources"].split(";"))
+        out[-1] += " " + cite(k.strip() for k in claim["sources"].split(";"))
     if claim["settle_by"] is not pd.NA and claim["settle_by"]:
-        out.append(f"- **What would settle it:** {escape_markdown(claim['settle_by'])}")
+        out.append(f"- **What would settle it:** {escape(claim['settle_by'])}")
     out.append(f"- **Chapter:** {{doc}}`{CHAPTER_TITLES[chapter]} <{chapter}>`, section "
                f"{{ref}}`claims-{chapter}`")
     refs = evidence(claim["evidence"])
@@ -255,10 +245,10 @@ def _ledger_entry(claim: pd.Series) -> str:
         for table, text, rows in refs:
             sources = sorted({k for cell in rows["source"].dropna() for k in str(cell).split(";")}) \
                 if "source" in rows.columns else []
-            cite = (" " + _cite(s.strip() for s in sources)) if sources else ""
-            shown = [escape_markdown(label) for label in row_labels(table, rows.head(MAX_ROWS_SHOWN))]
+            citation = (" " + cite(sources)) if sources else ""
+            shown = [escape(label) for label in row_labels(table, rows.head(MAX_ROWS_SHOWN))]
             more = f"; and {len(rows) - MAX_ROWS_SHOWN} more rows" if len(rows) > MAX_ROWS_SHOWN else ""
-            out.append(f"  - `{text}`: " + "; ".join(shown) + more + cite)
+            out.append(f"  - {code(text)}: " + "; ".join(shown) + more + citation)
     return "\n".join(out) + "\n"
 
 
@@ -268,7 +258,7 @@ def framing_markdown(framing: pd.DataFrame | None = None) -> str:
     lines = ["| Dimension | What the data show | Reading | What would change it | Evidence rows |",
              "|---|---|---|---|---|"]
     for _, row in framing.iterrows():
-        refs = "; ".join(escape_markdown(text) for _, text, _ in evidence(row["evidence"]))
-        lines.append(f"| {escape_markdown(row['dimension'])} | {escape_markdown(row['finding'])} | "
-                     f"**{row['reading']}** | {escape_markdown(row['would_change'])} | {refs} |")
+        refs = "; ".join(escape(text) for _, text, _ in evidence(row["evidence"]))
+        lines.append(f"| {escape(row['dimension'])} | {escape(row['finding'])} | "
+                     f"{strong(row['reading'])} | {escape(row['would_change'])} | {refs} |")
     return "\n".join(lines)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import hashlib
 import io
 import re
@@ -23,6 +24,7 @@ import yaml
 
 from .bibliography import read_bibliography
 from .paths import BIBLIOGRAPHY, DATA_DIR
+from .textrules import MARKUP_OPTIONS, hidden_character_problem, markup_problem, non_ascii_digit_problem
 
 COLUMN_TYPES = ("string", "integer", "number", "date", "boolean")
 SOURCE_SEPARATOR = ";"
@@ -33,11 +35,18 @@ _MANIFEST_KEYS_OPTIONAL = {"third_party_terms", "builder", "min_rows", "coverage
 # Column types that can say when a row is: dates, years (integer) or period labels such as 2024-05 (string).
 _COVERAGE_TYPES = ("date", "integer", "string")
 _COLUMN_KEYS_REQUIRED = {"name", "type", "description"}
-_COLUMN_KEYS_OPTIONAL = {"unit", "required", "enum", "minimum", "maximum", "pattern", "source_keys", "row_refs"}
+_COLUMN_KEYS_OPTIONAL = {"unit", "required", "enum", "minimum", "maximum", "pattern", "source_keys", "row_refs",
+                         "markup"}
+_COLUMN_NAME = re.compile(r"[a-z][a-z0-9_]*")
+# libyaml's safe loader when installed (about ten times faster on the larger manifests), else PyYAML's own.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-_INTEGER = re.compile(r"-?\d+")
-_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# ASCII digits only: Python's int() and float() also read Arabic-Indic or full-width digits, which the data
+# contract does not allow (textrules.non_ascii_digit_problem names them).
+_INTEGER = re.compile(r"-?[0-9]+")
+_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+_THOUSANDS = re.compile(r"-?[0-9]{1,3}(?:([, ])[0-9]{3})+(?:\.[0-9]+)?")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _BOOLEAN = {"true": True, "false": False}
 
 
@@ -71,6 +80,12 @@ class Column:
     pattern: str | None = None
     source_keys: bool = False
     row_refs: bool = False
+    markup: str | None = None  # None: plain text only; "inline": http(s) links and *emphasis* allowed
+
+    @property
+    def is_key_like(self) -> bool:
+        """Cells compared as identifiers (keys, enums, patterned codes), where a look-alike space is an error."""
+        return self.source_keys or self.row_refs or self.enum is not None or self.pattern is not None
 
 
 @dataclass(frozen=True)
@@ -111,17 +126,28 @@ def read_manifest(name: str, data_dir: Path = DATA_DIR) -> Manifest:
         known = ", ".join(table_names(data_dir)) or "none"
         raise DataValidationError(manifest_path, "manifest-missing", f"no manifest for table '{name}' (known: {known})")
     try:
-        raw = yaml.safe_load(manifest_path.read_text(encoding="utf-8"))
+        raw = yaml.load(manifest_path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
     except (yaml.YAMLError, UnicodeDecodeError) as err:
         raise DataValidationError(manifest_path, "manifest-parse", str(err)) from err
 
     def fail(message: str, column: str | None = None) -> DataValidationError:
         return DataValidationError(manifest_path, "manifest", message, column=column)
 
+    def check_text(text: object, what: str, column: str | None = None) -> None:
+        # Manifest text reaches the page too (data dictionary, credit lines): the same rules as a data cell.
+        if not isinstance(text, str):
+            return
+        for rule, problem in (("hidden-character", hidden_character_problem(" ".join(text.split()))),
+                              ("markup", markup_problem(text))):
+            if problem:
+                raise DataValidationError(manifest_path, rule, f"{what}: {problem}", column=column)
+
     if not isinstance(raw, dict):
         raise fail("a manifest is a YAML mapping")
     missing = _MANIFEST_KEYS_REQUIRED - raw.keys()
     unknown = raw.keys() - _MANIFEST_KEYS_REQUIRED - _MANIFEST_KEYS_OPTIONAL
+    if missing == {"sha256"}:
+        raise fail(f"no 'sha256' line: run `python3 tasks.py rehash {name}` to add it")
     if missing:
         raise fail(f"missing keys: {sorted(missing)}")
     if unknown:
@@ -131,20 +157,40 @@ def read_manifest(name: str, data_dir: Path = DATA_DIR) -> Manifest:
     for key in ("title", "description", "producer", "credit", "path"):
         if not isinstance(raw[key], str) or not raw[key].strip():
             raise fail(f"'{key}' must be non-empty text")
+    for key in ("title", "description", "producer", "credit", "third_party_terms"):
+        check_text(raw.get(key), f"'{key}'")
     if not isinstance(raw["sha256"], str) or not re.fullmatch(r"[0-9a-f]{64}", raw["sha256"]):
-        raise fail("'sha256' must be 64 lowercase hex digits")
+        hint = (" (YAML reads an unquoted run of digits as a number)" if isinstance(raw["sha256"], int) else "")
+        raise fail(f"'sha256' must be 64 lowercase hex digits, found {raw['sha256']!r}{hint}: "
+                   f"run `python3 tasks.py rehash {name}` to write the file's hash")
     licence = raw["licence"]
     if not isinstance(licence, dict) or not licence.get("name") or not licence.get("url"):
         raise fail("'licence' needs a name and a url")
+    if not re.fullmatch(r"https?://[^\s<>\"'`()\\]+", str(licence["url"]), re.ASCII):
+        raise fail(f"licence url {licence['url']!r} is not a plain http(s) address")
+    check_text(licence["name"], "licence name")
 
     columns = []
     for spec in raw["columns"] or []:
         if not isinstance(spec, dict) or not _COLUMN_KEYS_REQUIRED <= spec.keys():
             raise fail(f"each column needs {sorted(_COLUMN_KEYS_REQUIRED)}: {spec!r}")
         col_name = spec["name"]
+        if not isinstance(col_name, str) or not _COLUMN_NAME.fullmatch(col_name):
+            raise fail(f"column name {col_name!r} must be lowercase letters, digits and '_', starting with a letter")
         extra = spec.keys() - _COLUMN_KEYS_REQUIRED - _COLUMN_KEYS_OPTIONAL
         if extra:
             raise fail(f"unknown column keys {sorted(extra)}", col_name)
+        check_text(spec["description"], "description", col_name)
+        check_text(spec.get("unit"), "unit", col_name)
+        for value in spec.get("enum") or ():
+            check_text(value, "enum value", col_name)
+        if spec.get("markup") is not None and (spec["type"] != "string" or spec["markup"] not in MARKUP_OPTIONS):
+            raise fail(f"'markup' is one of {list(MARKUP_OPTIONS)}, on a string column", col_name)
+        if spec.get("pattern") is not None:
+            try:
+                _pattern(spec["pattern"])
+            except (re.error, TypeError) as err:
+                raise fail(f"pattern {spec['pattern']!r} is not a regular expression: {err}", col_name) from None
         if spec["type"] not in COLUMN_TYPES:
             raise fail(f"type {spec['type']!r} is not one of {COLUMN_TYPES}", col_name)
         if spec["type"] in ("integer", "number") and not spec.get("unit"):
@@ -159,6 +205,7 @@ def read_manifest(name: str, data_dir: Path = DATA_DIR) -> Manifest:
             required=bool(spec.get("required", False)), enum=tuple(enum) if enum is not None else None,
             minimum=spec.get("minimum"), maximum=spec.get("maximum"), pattern=spec.get("pattern"),
             source_keys=bool(spec.get("source_keys", False)), row_refs=bool(spec.get("row_refs", False)),
+            markup=spec.get("markup"),
         ))
     names = [c.name for c in columns]
     if not names or len(set(names)) != len(names):
@@ -265,9 +312,11 @@ def _read_text(manifest: Manifest) -> str:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:
         line = data[: err.start].count(b"\n") + 1
+        column = _column_at(manifest, data, err.start)
         raise DataValidationError(path, "encoding-utf8",
-                                  f"byte {data[err.start]:#04x} at offset {err.start} is not valid UTF-8",
-                                  line=line) from None
+                                  f"byte {data[err.start]:#04x} (offset {err.start}) is not valid UTF-8: save the "
+                                  "file as UTF-8 (the table's text must be Unicode, not a legacy code page)",
+                                  line=line, column=column) from None
     digest = hashlib.sha256(data).hexdigest()
     if digest != manifest.sha256:
         raise DataValidationError(path, "sha256",
@@ -276,6 +325,20 @@ def _read_text(manifest: Manifest) -> str:
     if text.startswith("\ufeff"):
         raise DataValidationError(path, "encoding-utf8", "the file starts with a byte-order mark", line=1)
     return text
+
+
+def _column_at(manifest: Manifest, data: bytes, offset: int) -> str | None:
+    """The column of the cell that holds byte ``offset``, read from the fields before it on its line."""
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    prefix = data[line_start:offset].decode("utf-8", errors="replace")
+    for attempt in (prefix + "x", prefix + 'x"'):  # the cell may be open inside quotes
+        try:
+            fields = next(csv.reader([attempt], strict=True))
+        except (csv.Error, StopIteration):
+            continue
+        index = len(fields) - 1
+        return manifest.column_names[index] if index < len(manifest.columns) else None
+    return None
 
 
 def _parse_rows(manifest: Manifest, text: str) -> list[tuple[int, dict[str, str]]]:
@@ -287,16 +350,34 @@ def _parse_rows(manifest: Manifest, text: str) -> list[tuple[int, dict[str, str]
     except (StopIteration, csv.Error) as err:
         raise DataValidationError(path, "header", f"cannot read a header row: {err}", line=1) from None
     expected = manifest.column_names
+    for name in header:
+        problem = hidden_character_problem(name)
+        if problem:
+            raise DataValidationError(path, "hidden-character", f"header name {name!r}: {problem}", line=1,
+                                      column=name)
+    repeated = [name for name in dict.fromkeys(header) if header.count(name) > 1]
+    if repeated:
+        name = repeated[0]
+        fields = [str(i + 1) for i, h in enumerate(header) if h == name]
+        raise DataValidationError(path, "duplicate-column",
+                                  f"the header names {name!r} {len(fields)} times (fields {', '.join(fields)}); "
+                                  "each column appears once", line=1, column=name)
     missing = [c for c in expected if c not in header]
     extra = [c for c in header if c not in expected]
     if missing:
-        raise DataValidationError(path, "missing-column", f"the header lacks {missing}", line=1, column=missing[0])
+        raise DataValidationError(path, "missing-column", f"the header lacks {missing} (found {header})",
+                                  line=1, column=missing[0])
     if extra:
-        raise DataValidationError(path, "extra-column", f"the header has undeclared {extra}", line=1, column=extra[0])
-    if len(header) != len(set(header)):
-        raise DataValidationError(path, "duplicate-column", "a column name appears twice in the header", line=1)
+        raise DataValidationError(path, "extra-column",
+                                  f"the header has {extra}, which the manifest does not declare; declare them in "
+                                  f"{manifest.manifest_path.name} or remove them", line=1, column=extra[0])
     if header != expected:
-        raise DataValidationError(path, "column-order", f"columns must be in manifest order {expected}", line=1)
+        moved = [f"{name!r} is field {header.index(name) + 1}, expected {position + 1}"
+                 for position, name in enumerate(expected) if header[position] != name]
+        raise DataValidationError(path, "column-order",
+                                  f"columns out of manifest order: {'; '.join(moved)}. Found {header}; "
+                                  f"expected {expected}", line=1, column=next(
+                                      name for position, name in enumerate(expected) if header[position] != name))
     rows = []
     line = reader.line_num
     while True:
@@ -320,18 +401,33 @@ def _parse_rows(manifest: Manifest, text: str) -> list[tuple[int, dict[str, str]
 
 def _check_cells(manifest: Manifest, rows: list[tuple[int, dict[str, str]]]) -> list[tuple[int, dict[str, Any]]]:
     typed = []
+    key_like = {c.name for c in manifest.columns if c.is_key_like} | set(manifest.primary_key)
     for line, cells in rows:
         values = {}
         for column in manifest.columns:
-            values[column.name] = _check_cell(manifest.path, line, column, cells[column.name])
+            values[column.name] = _check_cell(manifest.path, line, column, cells[column.name],
+                                              key=column.name in key_like)
         typed.append((line, values))
     return typed
 
 
-def _check_cell(path: Path, line: int, column: Column, text: str) -> Any:
+@functools.lru_cache(maxsize=None)
+def _pattern(pattern: str) -> re.Pattern:
+    # ASCII: a manifest's \d means 0-9, so 'E٠٤٨' does not pass for the key E048.
+    return re.compile(pattern, re.ASCII)
+
+
+def _check_cell(path: Path, line: int, column: Column, text: str, *, key: bool = False) -> Any:
     def fail(rule: str, message: str) -> DataValidationError:
         return DataValidationError(path, rule, message, line=line, column=column.name)
 
+    hidden = hidden_character_problem(text, key=key)
+    if hidden:
+        raise fail("hidden-character", f"{text!r} holds {hidden}")
+    if column.type != "string":
+        digit = non_ascii_digit_problem(text)
+        if digit:
+            raise fail("ascii-digits", digit)
     if text != text.strip():
         raise fail("whitespace", f"{text!r} has leading or trailing white space")
     if text == "":
@@ -340,14 +436,18 @@ def _check_cell(path: Path, line: int, column: Column, text: str) -> Any:
         return None
     value: Any
     if column.type == "string":
+        problem = markup_problem(text, column.markup)
+        if problem:
+            raise fail("markup", f"the text holds {problem}")
         value = text
     elif column.type == "integer":
         if not _INTEGER.fullmatch(text):
-            raise fail("type-integer", f"{text!r} is not a whole number")
+            raise fail("type-integer", f"{text!r} is not a whole number" + _separator_hint(text))
         value = int(text)
     elif column.type == "number":
         if not _NUMBER.fullmatch(text):
-            raise fail("type-number", f"{text!r} is not a plain decimal number (no separators, ranges or units)")
+            raise fail("type-number", f"{text!r} is not a plain decimal number (no separators, ranges or units)"
+                       + _separator_hint(text))
         value = float(text)
     elif column.type == "date":
         try:
@@ -362,7 +462,7 @@ def _check_cell(path: Path, line: int, column: Column, text: str) -> Any:
         value = _BOOLEAN[text]
     if column.enum is not None and value not in column.enum:
         raise fail("enum", f"{text!r} is not one of {list(column.enum)}")
-    if column.pattern is not None and not re.fullmatch(column.pattern, text):
+    if column.pattern is not None and not _pattern(column.pattern).fullmatch(text):
         raise fail("pattern", f"{text!r} does not match {column.pattern!r}")
     bound = _bound_value(column)
     if column.minimum is not None and value < bound(column.minimum):
@@ -370,6 +470,14 @@ def _check_cell(path: Path, line: int, column: Column, text: str) -> Any:
     if column.maximum is not None and value > bound(column.maximum):
         raise fail("maximum", f"{text} is above the maximum {column.maximum}")
     return value
+
+
+def _separator_hint(text: str) -> str:
+    match = _THOUSANDS.fullmatch(text)
+    if not match:
+        return ""
+    plain = text.replace(match.group(1), "")
+    return f": {match.group(1)!r} is a thousands separator; write {plain}"
 
 
 def _bound_value(column: Column):

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from .coverage import coverage_summary
 from .data import Column, Manifest, load, read_manifest, table_names
+from .page import Markup, code, escape, link, strong
+from .page import table_cell as _cell
 from .paths import DATA_DIR
-
-
-def _cell(text: object) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
 
 
 def _rule(column: Column) -> str:
@@ -16,35 +14,41 @@ def _rule(column: Column) -> str:
     if column.required:
         parts.append("required")
     if column.enum is not None:
-        parts.append("one of " + ", ".join(f"`{v}`" for v in column.enum))
+        parts.append(Markup("one of ") + Markup(", ").join(code(v) for v in column.enum))
     if column.minimum is not None:
         parts.append(f"≥ {column.minimum}")
     if column.maximum is not None:
         parts.append(f"≤ {column.maximum}")
     if column.pattern:
-        parts.append(f"pattern `{column.pattern}`")
+        parts.append(Markup("pattern ") + code(column.pattern))
     if column.source_keys:
-        parts.append("keys of the bibliography, `;`-separated")
-    return "; ".join(parts) or "optional"
+        parts.append(Markup("keys of the bibliography, `;`-separated"))
+    if column.row_refs:
+        parts.append(Markup("references to rows of other tables, `;`-separated"))
+    return Markup("; ").join(escape(p) for p in parts) or Markup("optional")
 
 
 def table_markdown(manifest: Manifest, rows: int) -> str:
+    # Every manifest string is escaped or put in a code span: a manifest is contributed text like a data cell.
     lines = [
-        f"**`{manifest.name}`: {manifest.title}**",
+        strong(Markup("{}: {}").format(code(manifest.name), manifest.title)),
         "",
-        manifest.description,
+        escape(manifest.description),
         "",
-        f"- File: `data/{manifest.path.name}`, {rows} rows; key: {', '.join(f'`{k}`' for k in manifest.primary_key)}",
-        f"- Producer: {manifest.producer}",
-        f"- Licence: [{manifest.licence['name']}]({manifest.licence['url']})",
-        f"- Credit line: {manifest.credit}",
+        Markup("- File: {}, {} rows; key: {}").format(code(f"data/{manifest.path.name}"), rows,
+                                                      Markup(", ").join(code(k) for k in manifest.primary_key)),
+        Markup("- Producer: {}").format(manifest.producer),
+        Markup("- Licence: {}").format(link(manifest.licence["name"], manifest.licence["url"])),
+        Markup("- Credit line: {}").format(manifest.credit),
     ]
     if manifest.third_party_terms:
-        lines.append(f"- Third-party terms: {' '.join(manifest.third_party_terms.split())}")
-    lines.append(f"- Built by: `{manifest.builder}`" if manifest.builder else "- Built by: compiled by hand")
+        lines.append(Markup("- Third-party terms: {}").format(manifest.third_party_terms))
+    lines.append(Markup("- Built by: {}").format(code(manifest.builder)) if manifest.builder
+                 else "- Built by: compiled by hand")
     lines += ["", "| Column | Type | Unit | Rule | Meaning |", "|---|---|---|---|---|"]
     for c in manifest.columns:
-        lines.append(f"| `{c.name}` | {c.type} | {_cell(c.unit or '')} | {_cell(_rule(c))} | {_cell(c.description)} |")
+        lines.append(f"| {code(c.name)} | {_cell(c.type)} | {_cell(c.unit or '')} | {_cell(_rule(c))} | "
+                     f"{_cell(c.description)} |")
     return "\n".join(lines)
 
 
@@ -52,7 +56,8 @@ def coverage_markdown(data_dir=DATA_DIR) -> str:
     """A table of every table's reach in time: first and last period, and the columns they are read from."""
     lines = ["| Table | Rows | First | Last | Read from |", "|---|---|---|---|---|"]
     for row in coverage_summary(data_dir).itertuples(index=False):
-        lines.append(f"| `{row.table}` | {row.rows} | {row.first} | {row.last} | {_cell(row.read_from)} |")
+        lines.append(f"| {code(row.table)} | {row.rows} | {_cell(row.first)} | {_cell(row.last)} | "
+                     f"{_cell(row.read_from)} |")
     return "\n".join(lines)
 
 

@@ -50,6 +50,19 @@ def test_printed_work_with_full_reference_needs_no_url(tmp_path):
         ({"urldate": (dt.date.today() + dt.timedelta(days=2)).isoformat()}, "urldate-future"),
         ({"url": "www.example.org"}, "url-format"),
         ({"url": None}, "url-or-reference"),
+        ({"url": "javascript:alert(1)"}, "url-format"),
+        ({"url": "data:text/html,x"}, "url-format"),
+        ({"url": 'https://example.org/a"onmouseover="alert(1)'}, "url-format"),
+        ({"url": "https://example.org/a b"}, "url-format"),
+        ({"url": "https://example.org/<script>"}, "url-format"),
+        ({"title": "Report <script>alert(1)</script>"}, "markup"),
+        ({"title": "Report &lt;b&gt;"}, "markup"),
+        ({"title": "See [here](javascript:alert(1))"}, "markup"),
+        ({"note": "{raw}`html <b>x</b>`"}, "markup"),
+        ({"howpublished": "Agency \\href{javascript:alert(1)}{here}"}, "markup"),
+        ({"title": "Annual\u200b statistics"}, "hidden-character"),
+        ({"author": "{Statistics\u202e Office}"}, "hidden-character"),
+        ({"url": "https://example.org/stats\u200b"}, "hidden-character"),
     ],
 )
 def test_broken_entry_is_refused_with_its_rule(tmp_path, fields, rule):
@@ -69,3 +82,14 @@ def test_unparseable_file_is_refused(tmp_path):
     with pytest.raises(BibliographyError) as caught:
         read(tmp_path, textwrap.dedent("@misc{a-b,\n  title = {unclosed\n"))
     assert caught.value.rule == "parse"
+
+
+def test_latex_quotes_in_a_title_are_text_not_markup(tmp_path):
+    # `` and '' are BibTeX's quotation marks; backticks alone are not markup.
+    entries = read(tmp_path, bib_text(title="Russia, Iran to sign energy ``road map''"))
+    assert "road map" in entries["office-2023-statistics"].fields["title"]
+
+
+def test_every_refusal_names_the_field(tmp_path):
+    with pytest.raises(BibliographyError, match="field 'title'.*HTML tag"):
+        read(tmp_path, bib_text(title="Report <b>x</b>"))

@@ -15,9 +15,10 @@ import pytest
 
 from iranrussia import load
 from iranrussia.claims import (CHAPTER_TITLES, SEEDS, VERDICTS_NEEDING_EVIDENCE, VERDICTS_OPEN, chapter_section,
-                               escape_markdown, evidence, figures, framing_markdown, ledger_markdown,
+                               evidence, figures, framing_markdown, ledger_markdown,
                                unsupported_figures)
 from iranrussia.data import split_source_keys
+from iranrussia.page import escape
 from iranrussia.paths import NOTEBOOKS_DIR
 
 CLAIMS = load("claims")
@@ -85,10 +86,10 @@ def test_text_from_data_is_escaped_before_it_becomes_markdown():
     from markdown_it import MarkdownIt
 
     hostile = "<script>alert(1)</script> <img src=x onerror=y> [link](javascript:y) **bold** `code` | cell"
-    html = MarkdownIt("commonmark", {"html": True}).render(escape_markdown(hostile))
+    html = MarkdownIt("commonmark", {"html": True}).render(escape(hostile))
     for tag in ("<script", "<img", "<a ", "<strong", "<code"):
         assert tag not in html, tag
-    assert "{cite}" not in escape_markdown("{cite}`key`")  # no MyST role either
+    assert "{cite}" not in escape("{cite}`key`")  # no MyST role either
 
 
 def markdown_output(output: dict) -> str:

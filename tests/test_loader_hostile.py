@@ -1,0 +1,263 @@
+"""Hostile and careless input: markup, look-alike digits, hidden characters and badly made files are refused
+with a message naming the file, the line, the column, the rule and what to write instead."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+from test_loader import COLUMNS, GOOD_ROWS, HEADER, csv_of, load_sample, refused, write_table
+
+from iranrussia.data import DataValidationError, read_manifest
+
+TEXT_COLUMNS = COLUMNS + [{"name": "note", "type": "string", "description": "Free text."}]
+TEXT_HEADER = HEADER + ",note"
+
+
+def text_row(note: str, *, key: str = "R03") -> str:
+    quoted = '"' + note.replace('"', '""') + '"'
+    return f"{key},2022-07-19,russia_to_iran,3,1,true,agency-2024-report,{quoted}"
+
+
+def refused_note(tmp_path, note: str, **manifest) -> DataValidationError:
+    rows = [row + ",ok" for row in GOOD_ROWS] + [text_row(note)]
+    return refused(tmp_path, csv_of(*rows, header=TEXT_HEADER), columns=manifest.pop("columns", TEXT_COLUMNS),
+                   **manifest)
+
+
+def assert_names_the_cell(error: DataValidationError, rule: str, column: str, line: int = 4) -> str:
+    assert (error.rule, error.column, error.line) == (rule, column, line)
+    message = str(error)
+    assert "sample.csv" in message and f"line {line}" in message and f"column '{column}'" in message
+    return message
+
+
+# --- markup in text cells -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("note", "names"),
+    [
+        ("<script>alert(1)</script>", "HTML tag"),
+        ('Seen <img src=x onerror="alert(1)"> here', "HTML tag"),
+        ("</b>", "HTML tag"),
+        ("<!-- hidden -->", "HTML tag"),
+        ("<https://example.org>", "HTML tag"),
+        ("&lt;script&gt;alert(1)&lt;/script&gt;", "character reference"),
+        ("&#60;script&#62;", "character reference"),
+        ("&#x3C;b&#x3E;", "character reference"),
+        ("see javascript:alert(1)", "script link target"),
+        ("JavaScript : alert(1)", "script link target"),
+        ("data:text/html;base64,PHNjcmlwdD4=", "data: link target"),
+        ("{raw}`html <b>x</b>`", "MyST role"),
+        ("{cite:p}`some-key`", "MyST role"),
+        ("```{raw} html", "fence"),
+        (":::{warning}", "fence"),
+        ("{{ title }}", "substitution"),
+        ("![chart](https://example.org/x.png)", "image"),
+        ("[click here](https://example.org)", "link"),
+        ("[click](javascript:alert(1))", "link"),
+        ("[a][b]", "link"),
+        ("[a] [b]", None),  # not link syntax in CommonMark: a space between the bracket pairs makes it prose
+    ],
+)
+def test_markup_in_a_text_cell_is_refused_naming_what_it_is(tmp_path, note, names):
+    if names is None:
+        write_table(tmp_path, csv_of(*[r + ",ok" for r in GOOD_ROWS], text_row(note), header=TEXT_HEADER),
+                    columns=TEXT_COLUMNS)
+        assert load_sample(tmp_path)["note"].iloc[-1] == note
+        return
+    message = assert_names_the_cell(refused_note(tmp_path, note), "markup", "note")
+    assert names in message
+
+
+@pytest.mark.parametrize("prose", ["Attitude to [country]: good or bad?", "a < b and c > d", "AT&T and R&D",
+                                   "US$ 5 m (about $6 m)", "data: SIPRI", "*emphasis* stays text", "x_y"])
+def test_prose_that_only_looks_like_markup_is_kept(tmp_path, prose):
+    write_table(tmp_path, csv_of(*[r + ",ok" for r in GOOD_ROWS], text_row(prose), header=TEXT_HEADER),
+                columns=TEXT_COLUMNS)
+    assert load_sample(tmp_path)["note"].iloc[-1] == prose
+
+
+def test_a_column_that_opts_in_to_inline_markup_takes_http_links_only(tmp_path):
+    columns = COLUMNS + [{"name": "note", "type": "string", "description": "Text.", "markup": "inline"}]
+    linked = "See [the report](https://example.org/report) and *Kayhan*."
+    write_table(tmp_path, csv_of(*[r + ",ok" for r in GOOD_ROWS], text_row(linked), header=TEXT_HEADER),
+                columns=columns)
+    assert load_sample(tmp_path)["note"].iloc[-1] == linked
+    for hostile, names in [("[x](javascript:alert(1))", "link"), ("<b>x</b>", "HTML tag"),
+                           ("![x](https://example.org/i.png)", "image"), ("{raw}`html x`", "MyST role")]:
+        message = assert_names_the_cell(refused_note(tmp_path, hostile, columns=columns), "markup", "note")
+        assert names in message
+
+
+def test_an_unknown_markup_option_is_refused(tmp_path):
+    columns = COLUMNS + [{"name": "note", "type": "string", "description": "Text.", "markup": "html"}]
+    write_table(tmp_path, csv_of(*[r + ",ok" for r in GOOD_ROWS], header=TEXT_HEADER), columns=columns)
+    with pytest.raises(DataValidationError, match="'markup' is one of") as caught:
+        read_manifest("sample", tmp_path / "data")
+    assert caught.value.column == "note"
+
+
+# --- digits are ASCII -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("row", "column", "digit"),
+    [
+        ("R03,2022-07-19,russia_to_iran,٣,1,true,agency-2024-report", "count", "U+0663 ARABIC-INDIC DIGIT THREE"),
+        ("R03,2022-07-19,russia_to_iran,3,١٢٠٠,true,agency-2024-report", "value_musd", "U+0661"),
+        ("R03,2022-07-19,russia_to_iran,3,۱۲.۵,true,agency-2024-report", "value_musd",
+         "U+06F1 EXTENDED ARABIC-INDIC DIGIT ONE"),
+        ("R03,2022-07-19,russia_to_iran,３,1,true,agency-2024-report", "count", "U+FF13 FULLWIDTH DIGIT THREE"),
+        ("R03,٢٠٢٢-07-19,russia_to_iran,3,1,true,agency-2024-report", "date", "U+0662"),
+        ("R03,2022-07-19,russia_to_iran,𝟑,1,true,agency-2024-report", "count", "MATHEMATICAL BOLD DIGIT THREE"),
+    ],
+)
+def test_non_ascii_digits_are_refused_not_read_as_numbers(tmp_path, row, column, digit):
+    message = assert_names_the_cell(refused(tmp_path, csv_of(*GOOD_ROWS, row)), "ascii-digits", column)
+    assert digit in message and "0-9" in message
+
+
+def test_a_key_pattern_means_ascii_digits(tmp_path):
+    error = refused(tmp_path, csv_of(*GOOD_ROWS, "R٠3,2022-07-19,russia_to_iran,3,1,true,agency-2024-report"))
+    assert_names_the_cell(error, "pattern", "row_id")
+
+
+# --- hidden and control characters ----------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("row", "column", "codepoint"),
+    [
+        ("R03\u200b,2022-07-19,russia_to_iran,3,1,true,agency-2024-report", "row_id", "U+200B ZERO WIDTH SPACE"),
+        ("R03,2022-07-19,russia_to_iran\u200d,3,1,true,agency-2024-report", "flow", "U+200D ZERO WIDTH JOINER"),
+        ("R03,2022-07-19,russia_to_iran,3,1,true,agency-2024-report\ufeff", "source", "U+FEFF"),
+        ("R03,2022-07-19,russia_to_iran,3\u2060,1,true,agency-2024-report", "count", "U+2060 WORD JOINER"),
+        ("R03,2022-07-19,russia_to_iran,3,1,true,agency\u00ad-2024-report", "source", "U+00AD SOFT HYPHEN"),
+        ("R03\u00a0,2022-07-19,russia_to_iran,3,1,true,agency-2024-report", "row_id", "U+00A0 NO-BREAK SPACE"),
+        ("R03,2022-07-19,russia_to_iran,3,1,true,agency-2024-report;\u202foffice-2023-statistics", "source",
+         "U+202F NARROW NO-BREAK SPACE"),
+        ("R03,2022-07-19,russia_to_iran,3,1,true,agency-2024-report\t", "source", "U+0009"),
+        ("R03,2022-07-19,russia_to_iran,3,1\x07,true,agency-2024-report", "value_musd", "U+0007"),
+        ("R03,2022-07-19,russia_to_iran,3,1,tr\x85ue,agency-2024-report", "confirmed", "U+0085"),
+        ('R03,2022-07-19,russia_to_iran,3,1,true,"agency-2024-report\r"', "source", "U+000D"),
+    ],
+)
+def test_hidden_and_control_characters_are_refused_naming_the_code_point(tmp_path, row, column, codepoint):
+    message = assert_names_the_cell(refused(tmp_path, csv_of(*GOOD_ROWS, row)), "hidden-character", column)
+    assert codepoint in message
+
+
+@pytest.mark.parametrize(
+    ("note", "codepoint"),
+    [
+        ("Tehran\u202e said", "U+202E RIGHT-TO-LEFT OVERRIDE"),
+        ("iso\u2066late", "U+2066 LEFT-TO-RIGHT ISOLATE"),
+        ("mark\u200f", "U+200F RIGHT-TO-LEFT MARK"),
+        ("two\nlines", "U+000A"),
+        ("para\u2029graph", "U+2029 PARAGRAPH SEPARATOR"),
+        ("private\ue000use", "U+E000"),
+        ("blank\u3164filler", "U+3164 HANGUL FILLER"),
+    ],
+)
+def test_hidden_characters_in_free_text_are_refused(tmp_path, note, codepoint):
+    message = assert_names_the_cell(refused_note(tmp_path, note), "hidden-character", "note")
+    assert codepoint in message
+
+
+def test_a_no_break_space_in_free_text_is_kept(tmp_path):
+    # Typographically legitimate in prose (and invisible to no one who compares text); only keys refuse it.
+    write_table(tmp_path, csv_of(*[r + ",ok" for r in GOOD_ROWS], text_row("US$\u00a05 m"), header=TEXT_HEADER),
+                columns=TEXT_COLUMNS)
+    assert load_sample(tmp_path)["note"].iloc[-1] == "US$\u00a05 m"
+
+
+# --- messages that say what to do -----------------------------------------------------------------------
+
+@pytest.mark.parametrize(("value", "column", "plain"), [("1,200", "value_musd", "1200"),
+                                                         ("1,200,000.5", "value_musd", "1200000.5"),
+                                                         ("1 200", "value_musd", "1200"), ("3,000", "count", "3000")])
+def test_thousands_separators_are_named_as_such(tmp_path, value, column, plain):
+    cells = {"count": "3", "value_musd": "1", column: f'"{value}"'}
+    row = f"R03,2022-07-19,russia_to_iran,{cells['count']},{cells['value_musd']},true,agency-2024-report"
+    message = assert_names_the_cell(refused(tmp_path, csv_of(*GOOD_ROWS, row)),
+                                    "type-integer" if column == "count" else "type-number", column)
+    assert "thousands separator" in message and f"write {plain}" in message
+
+
+def test_a_duplicated_header_name_is_named(tmp_path):
+    header = HEADER.replace("count,value_musd", "count,count")
+    error = refused(tmp_path, csv_of(GOOD_ROWS[0], header=header))
+    assert (error.rule, error.column, error.line) == ("duplicate-column", "count", 1)
+    assert "'count' 2 times (fields 4, 5)" in str(error)
+
+
+def test_columns_out_of_order_say_which_moved(tmp_path):
+    header = "row_id,date,flow,value_musd,count,confirmed,source"
+    error = refused(tmp_path, csv_of("R01,2022-07-19,russia_to_iran,1,3,true,agency-2024-report", header=header))
+    assert (error.rule, error.column, error.line) == ("column-order", "count", 1)
+    message = str(error)
+    assert "'count' is field 5, expected 4" in message and "'value_musd' is field 4, expected 5" in message
+    assert "Found ['row_id', 'date', 'flow', 'value_musd'" in message
+
+
+def test_a_hidden_character_in_the_header_is_named(tmp_path):
+    error = refused(tmp_path, csv_of(*GOOD_ROWS, header=HEADER.replace("flow", "flow\u200b")))
+    assert (error.rule, error.line) == ("hidden-character", 1)
+    assert "U+200B ZERO WIDTH SPACE" in str(error)
+
+
+@pytest.mark.parametrize(("prefix", "column"), [("R02,2023-03-21,iran_to_russia,1,1,true,", "source"),
+                                                ('R02,2023-03-21,"iran_to_russia ', "flow"), ("R0", "row_id")])
+def test_an_undecodable_byte_is_placed_in_its_column(tmp_path, prefix, column):
+    body = csv_of(GOOD_ROWS[0]).encode("utf-8") + prefix.encode() + "Téhéran\n".encode("latin-1")
+    error = refused(tmp_path, body)
+    assert (error.rule, error.line, error.column) == ("encoding-utf8", 3, column)
+    assert "0xe9" in str(error) and "save the file as UTF-8" in str(error)
+
+
+@pytest.mark.parametrize(("placeholder", "says"), [("0" * 64, "YAML reads an unquoted run of digits as a number"),
+                                                   ("TODO", "found 'TODO'")])
+def test_a_placeholder_hash_says_how_to_write_the_real_one(tmp_path, placeholder, says):
+    data_dir = write_table(tmp_path, csv_of(*GOOD_ROWS))
+    manifest = data_dir / "sample.yml"
+    text = manifest.read_text(encoding="utf-8")
+    manifest.write_text("\n".join(f"sha256: {placeholder}" if line.startswith("sha256:") else line
+                                  for line in text.splitlines()) + "\n", encoding="utf-8")
+    with pytest.raises(DataValidationError) as caught:
+        read_manifest("sample", tmp_path / "data")
+    assert says in str(caught.value) and "python3 tasks.py rehash sample" in str(caught.value)
+
+
+def test_a_manifest_without_a_hash_line_says_how_to_add_it(tmp_path):
+    data_dir = write_table(tmp_path, csv_of(*GOOD_ROWS))
+    spec = yaml.safe_load((data_dir / "sample.yml").read_text(encoding="utf-8"))
+    del spec["sha256"]
+    (data_dir / "sample.yml").write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+    with pytest.raises(DataValidationError, match=r"no 'sha256' line: run `python3 tasks.py rehash sample`"):
+        read_manifest("sample", data_dir)
+
+
+# --- manifests are contributed text too -----------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("change", "rule", "column"),
+    [
+        ({"title": "Table <script>alert(1)</script>"}, "markup", None),
+        ({"description": "See [here](javascript:alert(1))."}, "markup", None),
+        ({"credit": "Data {raw}`html <b>x</b>`"}, "markup", None),
+        ({"third_party_terms": "Terms &lt;b&gt;"}, "markup", None),
+        ({"producer": "SIPRI\u200b"}, "hidden-character", None),
+        ({"columns": [dict(COLUMNS[0], description="Id <img src=x onerror=y>")] + COLUMNS[1:]}, "markup", "row_id"),
+        ({"columns": COLUMNS[:3] + [dict(COLUMNS[3], unit="items\u202e")] + COLUMNS[4:]}, "hidden-character",
+         "count"),
+        ({"columns": COLUMNS[:2] + [dict(COLUMNS[2], enum=["russia_to_iran", "<b>x</b>"])] + COLUMNS[3:]},
+         "markup", "flow"),
+        ({"licence": {"name": "CC BY 4.0", "url": "javascript:alert(1)"}}, "manifest", None),
+        ({"columns": [dict(COLUMNS[0], name="row id")] + COLUMNS[1:]}, "manifest", None),
+        ({"columns": [dict(COLUMNS[0], pattern="R(")] + COLUMNS[1:]}, "manifest", "row_id"),
+    ],
+)
+def test_manifest_text_follows_the_cell_rules(tmp_path, change, rule, column):
+    write_table(tmp_path, csv_of(*GOOD_ROWS), **change)
+    with pytest.raises(DataValidationError) as caught:
+        read_manifest("sample", tmp_path / "data")
+    assert (caught.value.rule, caught.value.column) == (rule, column)
+    assert caught.value.file == tmp_path / "data" / "sample.yml"
