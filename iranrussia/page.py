@@ -61,12 +61,16 @@ class Markup(str):
 
 class _EscapingFormatter(string.Formatter):
     def format_field(self, value, format_spec):
-        if isinstance(value, Markup):
-            return value
+        if isinstance(value, Markup) or _missing(value):
+            return escape(value)  # a missing value is empty, never "nan" or "<NA>"
         return escape(format(value, format_spec))
 
 
 _FORMATTER = _EscapingFormatter()
+
+
+def _missing(value: object) -> bool:
+    return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and pd.isna(value))
 
 
 def escape(value: object) -> Markup:
@@ -76,7 +80,7 @@ def escape(value: object) -> Markup:
     """
     if isinstance(value, Markup):
         return value
-    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and pd.isna(value)):
+    if _missing(value):
         return Markup("")
     flat = " ".join(str(value).split())
     return Markup(_block_start_escaped(_SPECIAL.sub(r"\\\1", flat)))
@@ -120,7 +124,7 @@ _INLINE = re.compile(r"\[(?P<text>[^\[\]]+)\]\((?P<url>https?://[^\s()<>]+)\)|\*
 
 def inline_text(value: object) -> Markup:
     """A cell of a column with ``markup: inline``: links to http(s) addresses and *emphasis* kept, all else escaped."""
-    if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
+    if _missing(value):
         return Markup("")
     text, out, last = " ".join(str(value).split()), [], 0
     for match in _INLINE.finditer(text):
@@ -159,7 +163,7 @@ def source_keys(keys: str | Iterable[str]) -> list[str]:
 
 def cite(keys: str | Iterable[str]) -> Markup:
     """A parenthetical citation of the given keys (a source cell such as 'a;b', or an iterable of keys)."""
-    if keys is None or keys is pd.NA or (isinstance(keys, float) and pd.isna(keys)):
+    if _missing(keys):
         return Markup("")
     return Markup("{cite:p}`" + ",".join(dict.fromkeys(source_keys(keys))) + "`")
 

@@ -173,3 +173,14 @@ def test_claims_sections_escape_every_cell():
         roles = {t.meta["name"] for t in tokens(markdown) if t.type == "myst_role"}
         assert roles <= {"cite:p", "ref"}
         assert "__pwned" not in " ".join(t.content for t in tokens(markdown) if t.type == "myst_role")
+
+
+def test_a_missing_value_is_empty_in_built_markup():
+    assert Markup("{} and {:,}").format(pd.NA, float("nan")) == " and "
+
+
+def test_pandas_keeps_markup_cells_as_markup():
+    # markdown_table tells the book's markup from data text by type; if a pandas upgrade (or pyarrow string
+    # storage) turned Markup cells into plain str, every citation would show as escaped source. Fail here first.
+    frame = pd.DataFrame({"Source": pd.Series(["agency-2024-report"]).map(page.cite), "x": [page.strong("a")]})
+    assert all(isinstance(v, Markup) for v in frame["Source"]) and isinstance(frame.loc[0, "x"], Markup)
