@@ -232,7 +232,7 @@ def _ledger_entry(claim: pd.Series) -> str:
            f"- **Verdict:** {_verdict_phrase(claim)}.",
            f"- **Why:** {escape(claim['reasoning'])}"]
     if claim["sources"] is not pd.NA and claim["sources"]:
-        out[-1] += " " + cite(k.strip() for k in claim["sources"].split(";"))
+        out[-1] += f" {cite(k.strip() for k in claim['sources'].split(';'))}"
     if claim["settle_by"] is not pd.NA and claim["settle_by"]:
         out.append(f"- **What would settle it:** {escape(claim['settle_by'])}")
     out.append(f"- **Chapter:** {{doc}}`{CHAPTER_TITLES[chapter]} <{chapter}>`, section "
@@ -245,10 +245,10 @@ def _ledger_entry(claim: pd.Series) -> str:
         for table, text, rows in refs:
             sources = sorted({k for cell in rows["source"].dropna() for k in str(cell).split(";")}) \
                 if "source" in rows.columns else []
-            citation = (" " + cite(sources)) if sources else ""
+            citation = f" {cite(sources)}" if sources else ""
             shown = [escape(label) for label in row_labels(table, rows.head(MAX_ROWS_SHOWN))]
             more = f"; and {len(rows) - MAX_ROWS_SHOWN} more rows" if len(rows) > MAX_ROWS_SHOWN else ""
-            out.append(f"  - {code(text)}: " + "; ".join(shown) + more + citation)
+            out.append(f"  - {code(text)}: {'; '.join(shown)}{more}{citation}")
     return "\n".join(out) + "\n"
 
 

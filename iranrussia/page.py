@@ -33,7 +33,7 @@ from .bibliography import KEY_PATTERN
 _SPECIAL = re.compile(r"([\\`*_{}\[\]<>#+!|~$&:])")
 # Block syntax that only counts at the start of a line: a list item, a setext rule, a MyST target "(x)=",
 # a MyST comment "% x", an ordered list "1." (escaped after its digits).
-_BLOCK_START = re.compile(r"^(?:[-=(%]|\d+(?=[.)]))")
+_BLOCK_START = re.compile(r"^(?P<indent> *)(?:(?P<mark>[-=(%])|(?P<number>\d+)(?=[.)]))")
 
 
 class Markup(str):
@@ -74,7 +74,7 @@ def _missing(value: object) -> bool:
 
 
 def escape(value: object) -> Markup:
-    """``value`` as text MyST shows literally: markup characters backslash-escaped, line breaks flattened.
+    """``value`` as text MyST shows literally: markup characters backslash-escaped, white space runs made one space.
 
     Markup passes through unchanged; a missing value (None, NA, NaN) becomes the empty string.
     """
@@ -82,13 +82,15 @@ def escape(value: object) -> Markup:
         return value
     if _missing(value):
         return Markup("")
-    flat = " ".join(str(value).split())
+    # Runs of white space (line breaks included) become one space; a space at either end is kept, so that
+    # Markup("x") + " " + cite(...) keeps its space.
+    flat = re.sub(r"\s+", " ", str(value))
     return Markup(_block_start_escaped(_SPECIAL.sub(r"\\\1", flat)))
 
 
 def _block_start_escaped(text: str) -> str:
     # "- x", "= x" and "1. x" at the start of a paragraph would become a list or a heading rule.
-    return _BLOCK_START.sub(lambda m: "\\" + m.group(0) if m.group(0) in "-=(%" else m.group(0) + "\\", text,
+    return _BLOCK_START.sub(lambda m: m["indent"] + ("\\" + m["mark"] if m["mark"] else m["number"] + "\\"), text,
                             count=1)
 
 

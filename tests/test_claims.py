@@ -148,3 +148,25 @@ def test_ledger_page_lists_every_claim_once_with_its_verdict():
 
 def test_framing_evidence_is_rendered_on_the_relationship_page():
     assert framing_markdown() in generated_outputs("relationship-at-a-glance")
+
+
+def test_the_ledger_keeps_its_structure_once_escaped():
+    # Escaping must reach data text only: the ledger's own lists, bold labels and code spans stay markup.
+    from markdown_it.renderer import RendererHTML
+    from myst_parser.config.main import MdParserConfig
+    from myst_parser.parsers.mdit import create_md_parser
+
+    markdown = ledger_markdown(CLAIMS)
+    tokens = [t for tok in create_md_parser(MdParserConfig(), RendererHTML).parse(markdown)
+              for t in [tok, *(tok.children or [])]]
+    text = " ".join(t.content for t in tokens if t.type == "text")
+    assert "**" not in text and "\\" not in text and "{cite" not in text
+    n_claims = len(CLAIMS)
+    assert sum(t.type == "strong_open" for t in tokens) >= 3 * n_claims  # Verdict, Why, Chapter at least
+    # Each claim with evidence rows has them as a nested list of code-labelled items.
+    with_evidence = int(CLAIMS["evidence"].notna().sum())
+    nested = [t for t in tokens if t.type == "bullet_list_open" and t.level > 0]
+    assert len(nested) >= with_evidence
+    assert sum(t.type == "code_inline" for t in tokens) >= with_evidence
+    roles = [t for t in tokens if t.type == "myst_role" and t.meta.get("name") == "cite:p"]
+    assert len(roles) >= n_claims
