@@ -38,6 +38,7 @@ if __package__ in (None, ""):  # run as `python builders/<name>.py`: make the re
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from iranrussia.data import refresh_manifest_sha256  # noqa: E402
+from iranrussia.files import atomic_write_text  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = REPO_ROOT / "data"
@@ -841,7 +842,8 @@ def write_csv(df: pd.DataFrame, path: Path, columns: list[str], sort: list[str])
     out = df[columns].fillna("").astype(str)
     out = out.sort_values(sort, kind="mergesort", key=lambda s: s.map(_sort_key)).reset_index(drop=True)
     path.parent.mkdir(parents=True, exist_ok=True)
-    out.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
+    # Whole file or nothing: a half-written CSV under the old manifest would pass for damaged data.
+    atomic_write_text(path, out.to_csv(index=False, lineterminator="\n"))
     return refresh_manifest_sha256(path)
 
 

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from iranrussia.files import atomic_write_text
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = REPO_ROOT / "data"
 
@@ -95,7 +97,8 @@ def write_table(df: pd.DataFrame, path: Path, columns: list[str], key: list[str]
     sort_cols = [c for c in ["country", "partner", "reporter", "period_start", "period_label", "flow", "source"]
                  if c in out.columns]
     out = out.sort_values(sort_cols, kind="mergesort").reset_index(drop=True)
-    out.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
+    # Whole file or nothing: the builders merge into the existing CSV, so a torn write would lose hand-entered rows.
+    atomic_write_text(path, out.to_csv(index=False, lineterminator="\n"))
 
 
 def read_table(path: Path) -> pd.DataFrame:

@@ -23,6 +23,7 @@ import pandas as pd
 import yaml
 
 from .bibliography import read_bibliography
+from .files import atomic_write_text
 from .paths import BIBLIOGRAPHY, DATA_DIR
 from .textrules import MARKUP_OPTIONS, hidden_character_problem, markup_problem, non_ascii_digit_problem
 
@@ -240,8 +241,9 @@ def file_sha256(path: Path) -> str:
 def refresh_manifest_sha256(table_path: Path, manifest_path: Path | None = None) -> str:
     """Write the table's current sha256 into its manifest (by default the .yml beside it); return the digest.
 
-    Only the top-level ``sha256:`` line changes, so the comments and layout of a hand-written manifest survive.
-    The one place where builders and ``tasks.py rehash`` record an intended data change.
+    Only the top-level ``sha256:`` line changes (whatever it held: a stale hash, ``0000…``, ``''``, ``TODO``), so
+    the comments and layout of a hand-written manifest survive; a manifest without one gets it right after its
+    ``path:`` line. The one place where builders and ``tasks.py rehash`` record an intended data change.
     """
     table_path = Path(table_path)
     manifest_path = Path(manifest_path) if manifest_path else table_path.with_suffix(".yml")
@@ -249,12 +251,42 @@ def refresh_manifest_sha256(table_path: Path, manifest_path: Path | None = None)
         raise FileNotFoundError(f"{manifest_path}: no manifest beside {table_path.name}; write one first "
                                 "(see README, 'Adding a data table')")
     digest = file_sha256(table_path)
-    text = manifest_path.read_text(encoding="utf-8")
-    new_text, count = re.subn(r"(?m)^sha256:.*$", f"sha256: {digest}", text)
-    if count != 1:
-        raise ValueError(f"{manifest_path}: expected exactly one top-level 'sha256:' line, found {count}")
+    # Bytes, not read_text: universal newlines would turn a CRLF manifest into LF, rewriting every line.
+    text = manifest_path.read_bytes().decode("utf-8")
+
+    def line_of(match: re.Match) -> int:
+        return text.count("\n", 0, match.start()) + 1
+
+    hash_lines = list(re.finditer(r"(?m)^sha256:[^\r\n]*", text))
+    if len(hash_lines) > 1:
+        raise ValueError(f"{manifest_path}: expected exactly one top-level 'sha256:' line, found {len(hash_lines)}, "
+                         f"on lines {', '.join(str(line_of(m)) for m in hash_lines)}; delete all but one")
+    if hash_lines:
+        line = hash_lines[0]
+        new_text = f"{text[:line.start()]}sha256: {digest}{text[line.end():]}"
+    else:
+        # A path: line and the indented lines that continue its value, if any.
+        path_lines = list(re.finditer(r"(?m)^path:[^\r\n]*(?:\r?\n[ \t]+[^\r\n]*)*", text))
+        if len(path_lines) != 1:
+            found = (f"{len(path_lines)} top-level 'path:' lines (lines "
+                     f"{', '.join(str(line_of(m)) for m in path_lines)})" if path_lines
+                     else "no top-level 'path:' line")
+            raise ValueError(f"{manifest_path}: expected exactly one top-level 'sha256:' line, found none, and "
+                             f"{found} to add it after; add `sha256:` under `path:` by hand")
+        end = path_lines[0].end()
+        newline = "\r\n" if text.startswith("\r\n", end) else "\n"
+        new_text = f"{text[:end]}{newline}sha256: {digest}{text[end:]}"
+    # Check the edit did what it meant to before writing it: e.g. a quoted "sha256": key elsewhere would win.
+    try:
+        written = yaml.safe_load(new_text)
+    except yaml.YAMLError as err:
+        raise ValueError(f"{manifest_path}: not valid YAML, so the hash was not written: {err}") from None
+    if not isinstance(written, dict) or written.get("sha256") != digest:
+        raise ValueError(f"{manifest_path}: wrote 'sha256: {digest}' but YAML would then read sha256 as "
+                         f"{written.get('sha256') if isinstance(written, dict) else None!r}, so nothing was "
+                         "written; is the key also written quoted, or does its value run on to the next line?")
     if new_text != text:
-        manifest_path.write_text(new_text, encoding="utf-8")
+        atomic_write_text(manifest_path, new_text)
     return digest
 
 
@@ -275,7 +307,8 @@ def write_table_csv(table: pd.DataFrame, path: Path, columns: list[str]) -> str:
     For builders; returns the new sha256. Row order is the caller's.
     """
     out = table[columns].astype(object).map(_csv_cell)
-    out.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
+    # Rendered whole first, then swapped in: a crash mid-write must not leave a half CSV under the old manifest.
+    atomic_write_text(path, out.to_csv(index=False, lineterminator="\n"))
     return refresh_manifest_sha256(path)
 
 

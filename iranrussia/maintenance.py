@@ -17,6 +17,7 @@ import yaml
 from nbclient import NotebookClient
 
 from .data import refresh_manifest_sha256, table_names
+from .files import atomic_write_text
 from .paths import DATA_DIR, NOTEBOOKS_DIR, REPO_ROOT
 
 NOTEBOOK_TIMEOUT_S = 300
@@ -53,17 +54,30 @@ def execute_notebooks(paths: list[Path]) -> None:
         client = NotebookClient(notebook, timeout=NOTEBOOK_TIMEOUT_S, kernel_name="python3", record_timing=False,
                                 resources={"metadata": {"path": str(path.parent)}})
         client.execute()
-        nbformat.write(notebook, path)
-        print(f"[execute] {path.relative_to(REPO_ROOT)} in {time.monotonic() - started:.1f} s")
+        atomic_write_text(path, notebook_text(notebook))
+        shown = path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path
+        print(f"[execute] {shown} in {time.monotonic() - started:.1f} s")
+
+
+def notebook_text(notebook: nbformat.NotebookNode) -> str:
+    """The notebook as ``nbformat.write`` saves it (it adds a final newline), for writing it atomically:
+    a kernel crash, a full disk or a kill while saving must leave the committed notebook whole."""
+    text = nbformat.writes(notebook)
+    return text if text.endswith("\n") else text + "\n"
 
 
 def rehash(names: list[str]) -> None:
-    """Write each table's current sha256 into its manifest, changing only that line."""
+    """Write each table's current sha256 into its manifest, changing only that line (or adding it after ``path:``)."""
     for name in names:
-        # Read the manifest loosely: rehash must work on a manifest whose hash is still a placeholder.
+        # Read the manifest loosely: rehash must work on a manifest whose hash is missing or still a placeholder.
         manifest_path = DATA_DIR / f"{name}.yml"
-        table_path = DATA_DIR / yaml.safe_load(manifest_path.read_text(encoding="utf-8"))["path"]
-        print(f"[rehash] {name}: {refresh_manifest_sha256(table_path, manifest_path)}")
+        if not manifest_path.is_file():
+            raise ValueError(f"{manifest_path}: no such manifest (known: {', '.join(table_names(DATA_DIR)) or 'none'})")
+        raw = yaml.safe_load(manifest_path.read_text(encoding="utf-8"))
+        if not isinstance(raw, dict) or not isinstance(raw.get("path"), str) or not raw["path"].strip():
+            raise ValueError(f"{manifest_path}: no top-level 'path:' naming the table's file, so there is nothing "
+                             "to hash (and no line to put 'sha256:' after)")
+        print(f"[rehash] {name}: {refresh_manifest_sha256(DATA_DIR / raw['path'], manifest_path)}")
 
 
 def main(argv: list[str]) -> None:
@@ -74,7 +88,10 @@ def main(argv: list[str]) -> None:
         paths = [Path(p).resolve() for p in rest] or sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
         execute_notebooks(paths)
     elif command == "rehash":
-        rehash(rest or table_names(DATA_DIR))
+        try:
+            rehash(rest or table_names(DATA_DIR))
+        except (ValueError, OSError, yaml.YAMLError) as err:  # a manifest to fix by hand: say which and why
+            raise SystemExit(f"[rehash] {err}") from None
     else:
         raise SystemExit(__doc__)
 
