@@ -25,6 +25,9 @@ KEY_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", re.ASCII)
 # A url goes into a link on the Sources page: one http(s) address, nothing that could end or break out of it.
 URL_PATTERN = re.compile(r"https?://[^\s<>\"`\\{}|^]+", re.ASCII)
 _LATEX_LINK = re.compile(r"\\(?:href|url)\b")
+# Fields the Sources page turns into links (doi.org/..., arxiv.org/...): one token, nothing to break out with.
+_IDENTIFIER_FIELDS = ("doi", "eprint", "isbn", "issn")
+_IDENTIFIER = re.compile(r"[A-Za-z0-9._;:/()\[\]+-]+", re.ASCII)
 
 
 class BibliographyError(ValueError):
@@ -42,6 +45,7 @@ class Entry:
     entry_type: str
     fields: dict[str, str]
     authors: tuple[str, ...]
+    persons: tuple[tuple[str, str], ...] = ()  # (role, name) for every person field: author, editor, ...
 
     @property
     def url(self) -> str | None:
@@ -68,7 +72,8 @@ def _read_cached(path: Path, _mtime_ns: int) -> tuple[tuple[str, Entry], ...]:
     for key, raw in database.entries.items():
         fields = {name.lower(): str(value) for name, value in raw.fields.items()}
         authors = tuple(str(person).replace("{", "").replace("}", "") for person in raw.persons.get("author", []))
-        entry = Entry(key=key, entry_type=raw.type.lower(), fields=fields, authors=authors)
+        persons = tuple((role.lower(), str(person)) for role, people in raw.persons.items() for person in people)
+        entry = Entry(key=key, entry_type=raw.type.lower(), fields=fields, authors=authors, persons=persons)
         _check_entry(path, entry)
         entries.append((key, entry))
     return tuple(entries)
@@ -82,13 +87,16 @@ def _check_entry(path: Path, entry: Entry) -> None:
     for name in REQUIRED_FIELDS:
         if not entry.fields.get(name, "").strip():
             raise BibliographyError(path, entry.key, "required-field", f"field '{name}' is missing or empty")
-    for name, value in [*entry.fields.items(), *(("author", a) for a in entry.authors)]:
-        text = " ".join(value.split())  # a field may wrap over lines in the .bib file
+    for name, value in [*entry.fields.items(), *entry.persons]:
+        text = value.replace("\n", " ")  # a field may wrap over lines in the .bib file
         problem = hidden_character_problem(text)
         if problem:
             raise BibliographyError(path, entry.key, "hidden-character", f"field '{name}': {problem}")
         if name == "url":
             continue
+        if name in _IDENTIFIER_FIELDS and not _IDENTIFIER.fullmatch(text.strip()):
+            raise BibliographyError(path, entry.key, "identifier-format",
+                                    f"field '{name}' {text!r} is not a plain identifier (it becomes part of a link)")
         problem = markup_problem(text) or (_LATEX_LINK.search(text) and "a LaTeX link command: put the address "
                                                                          "in the url field")
         if problem:

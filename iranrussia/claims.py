@@ -164,7 +164,7 @@ def _verdict_phrase(claim: pd.Series) -> str:
     made = _made_on_text(claim)
     if then == claim["verdict"]:
         return f"{now} (the same when made, {made})"
-    return f"{now}; {then} when made ({made})"
+    return f"{now}; {escape(then)} when made ({made})"
 
 
 def _made_on_text(claim: pd.Series) -> str:
@@ -172,8 +172,16 @@ def _made_on_text(claim: pd.Series) -> str:
     return claim["made_on"].strftime(fmt)
 
 
+_CLAIM_ID_FORM = re.compile(r"[A-Z]+[0-9]{2}-[0-9]{2}")
+
+
 def claim_target(claim_id: str) -> str:
-    """The label of a claim's entry on the ledger page."""
+    """The label of a claim's entry on the ledger page (``ValueError`` for an id not of the form RFERL22-01).
+
+    The id goes verbatim into a MyST target and a {ref} role, so its form is checked here, not escaped.
+    """
+    if not isinstance(claim_id, str) or not _CLAIM_ID_FORM.fullmatch(claim_id):
+        raise ValueError(f"{claim_id!r} is not a claim id (letters, two digits, '-', two digits)")
     return "claim-" + claim_id.lower()
 
 
@@ -228,7 +236,7 @@ def ledger_markdown(claims: pd.DataFrame | None = None) -> str:
 def _ledger_entry(claim: pd.Series) -> str:
     cid = claim["claim_id"]
     chapter = claim["chapter"]
-    out = [f"({claim_target(cid)})=", f"### {cid}: {escape(claim['claim'])}", "",
+    out = [f"({claim_target(cid)})=", f"### {escape(cid)}: {escape(claim['claim'])}", "",
            f"- **Verdict:** {_verdict_phrase(claim)}.",
            f"- **Why:** {escape(claim['reasoning'])}"]
     if claim["sources"] is not pd.NA and claim["sources"]:

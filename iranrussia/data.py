@@ -44,8 +44,9 @@ _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 # ASCII digits only: Python's int() and float() also read Arabic-Indic or full-width digits, which the data
 # contract does not allow (textrules.non_ascii_digit_problem names them).
-_INTEGER = re.compile(r"-?[0-9]+")
-_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+# No leading zeros ("007" would load as 7 and be written back as "7") and no "-0".
+_INTEGER = re.compile(r"0|-?[1-9][0-9]*")
+_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
 _THOUSANDS = re.compile(r"-?[0-9]{1,3}(?:([, ])[0-9]{3})+(?:\.[0-9]+)?")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _BOOLEAN = {"true": True, "false": False}
@@ -135,10 +136,11 @@ def read_manifest(name: str, data_dir: Path = DATA_DIR) -> Manifest:
         return DataValidationError(manifest_path, "manifest", message, column=column)
 
     def check_text(text: object, what: str, column: str | None = None) -> None:
-        # Manifest text reaches the page too (data dictionary, credit lines): the same rules as a data cell.
+        # Manifest text reaches the page too (data dictionary, credit lines): the same rules as a data cell,
+        # except that YAML's folded text may hold line breaks.
         if not isinstance(text, str):
             return
-        for rule, problem in (("hidden-character", hidden_character_problem(" ".join(text.split()))),
+        for rule, problem in (("hidden-character", hidden_character_problem(text.replace("\n", " "))),
                               ("markup", markup_problem(text))):
             if problem:
                 raise DataValidationError(manifest_path, rule, f"{what}: {problem}", column=column)
@@ -155,6 +157,10 @@ def read_manifest(name: str, data_dir: Path = DATA_DIR) -> Manifest:
         raise fail(f"unknown keys: {sorted(unknown)}")
     if raw["name"] != name:
         raise fail(f"name is {raw['name']!r} but the manifest file is {name}.yml")
+    if not _COLUMN_NAME.fullmatch(name):
+        raise fail(f"table name {name!r} must be lowercase letters, digits and '_', starting with a letter")
+    if raw["path"] != f"{name}.csv":
+        raise fail(f"path is {raw['path']!r}; a table's file is {name}.csv, beside its manifest")
     for key in ("title", "description", "producer", "credit", "path"):
         if not isinstance(raw[key], str) or not raw[key].strip():
             raise fail(f"'{key}' must be non-empty text")
@@ -185,6 +191,13 @@ def read_manifest(name: str, data_dir: Path = DATA_DIR) -> Manifest:
         check_text(spec.get("unit"), "unit", col_name)
         for value in spec.get("enum") or ():
             check_text(value, "enum value", col_name)
+            _check_declared_value(value, spec["type"], "enum value", lambda m: fail(m, col_name))
+        for bound in ("minimum", "maximum"):
+            if spec.get(bound) is not None:
+                _check_declared_value(spec[bound], spec["type"], bound, lambda m: fail(m, col_name))
+        for key in ("pattern", "unit"):
+            if key in spec and spec[key] is not None and (not isinstance(spec[key], str) or not spec[key].strip()):
+                raise fail(f"'{key}' must be non-empty text", col_name)
         if spec.get("markup") is not None and (spec["type"] != "string" or spec["markup"] not in MARKUP_OPTIONS):
             raise fail(f"'markup' is one of {list(MARKUP_OPTIONS)}, on a string column", col_name)
         if spec.get("pattern") is not None:
@@ -211,6 +224,11 @@ def read_manifest(name: str, data_dir: Path = DATA_DIR) -> Manifest:
     names = [c.name for c in columns]
     if not names or len(set(names)) != len(names):
         raise fail("columns must be listed, each name once")
+    if raw.get("min_rows") is not None and (isinstance(raw["min_rows"], bool) or not isinstance(raw["min_rows"], int)
+                                            or raw["min_rows"] < 1):
+        raise fail(f"'min_rows' must be a whole number of rows, found {raw['min_rows']!r}")
+    if raw.get("builder") is not None and (not isinstance(raw["builder"], str) or not raw["builder"].strip()):
+        raise fail("'builder' must name a script (builders/<name>.py) or be null")
     primary_key = tuple(raw["primary_key"] or ())
     if not primary_key or not set(primary_key) <= set(names):
         raise fail(f"primary_key {list(primary_key)} must name declared columns")
@@ -475,7 +493,8 @@ def _check_cell(path: Path, line: int, column: Column, text: str, *, key: bool =
         value = text
     elif column.type == "integer":
         if not _INTEGER.fullmatch(text):
-            raise fail("type-integer", f"{text!r} is not a whole number" + _separator_hint(text))
+            raise fail("type-integer", f"{text!r} is not a whole number written plainly (no leading zeros, "
+                       "signs or separators)" + _separator_hint(text))
         value = int(text)
     elif column.type == "number":
         if not _NUMBER.fullmatch(text):
@@ -503,6 +522,24 @@ def _check_cell(path: Path, line: int, column: Column, text: str, *, key: bool =
     if column.maximum is not None and value > bound(column.maximum):
         raise fail("maximum", f"{text} is above the maximum {column.maximum}")
     return value
+
+
+def _check_declared_value(value: Any, column_type: str, what: str, fail) -> None:
+    """An enum value or bound in a manifest must be of the column's own type, or it could never match a cell."""
+    expected = {"string": (str,), "integer": (int,), "number": (int, float), "date": (str, dt.date),
+                "boolean": (bool,)}[column_type]
+    ok = isinstance(value, expected) and (column_type == "boolean" or not isinstance(value, bool))
+    if column_type == "string" and isinstance(value, str) and not value.strip():
+        raise fail(f"{what} {value!r} is blank")
+    if column_type == "date" and isinstance(value, str):
+        try:
+            dt.date.fromisoformat(value)
+        except ValueError:
+            ok = False
+    if not ok:
+        hint = (" (YAML reads unquoted yes/no/true/false/on/off as booleans and bare digits as numbers: "
+                "quote the value)" if column_type == "string" else "")
+        raise fail(f"{what} {value!r} is not of the column's type {column_type}{hint}")
 
 
 def _separator_hint(text: str) -> str:

@@ -47,7 +47,7 @@ def table_markdown(manifest: Manifest, rows: int) -> str:
                  else "- Built by: compiled by hand")
     lines += ["", "| Column | Type | Unit | Rule | Meaning |", "|---|---|---|---|---|"]
     for c in manifest.columns:
-        lines.append(f"| {code(c.name)} | {_cell(c.type)} | {_cell(c.unit or '')} | {_cell(_rule(c))} | "
+        lines.append(f"| {_cell(code(c.name))} | {_cell(c.type)} | {_cell(c.unit or '')} | {_cell(_rule(c))} | "
                      f"{_cell(c.description)} |")
     return "\n".join(lines)
 
@@ -56,7 +56,7 @@ def coverage_markdown(data_dir=DATA_DIR) -> str:
     """A table of every table's reach in time: first and last period, and the columns they are read from."""
     lines = ["| Table | Rows | First | Last | Read from |", "|---|---|---|---|---|"]
     for row in coverage_summary(data_dir).itertuples(index=False):
-        lines.append(f"| {code(row.table)} | {row.rows} | {_cell(row.first)} | {_cell(row.last)} | "
+        lines.append(f"| {_cell(code(row.table))} | {row.rows} | {_cell(row.first)} | {_cell(row.last)} | "
                      f"{_cell(row.read_from)} |")
     return "\n".join(lines)
 

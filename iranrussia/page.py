@@ -51,6 +51,12 @@ class Markup(str):
             return Markup(str.__add__(escape(other), self))
         return NotImplemented
 
+    def __mod__(self, _values):
+        raise TypeError("Markup does not take %-formatting, which would not escape: use Markup.format")
+
+    def format_map(self, _mapping):  # noqa: D102 - refused for the same reason
+        raise TypeError("Markup does not take format_map, which would not escape: use Markup.format")
+
     def join(self, parts: Iterable[object]) -> Markup:
         return Markup(str.join(self, (escape(p) for p in parts)))
 
@@ -117,7 +123,8 @@ def link(text: object, url: str) -> Markup:
     url = str(url).strip()
     if not re.match(r"https?://[^\s/]", url, re.ASCII):
         raise ValueError(f"{url!r} is not an http(s) address")
-    safe = re.sub(r"[\s()<>\\`\"']", lambda m: "%{:02X}".format(ord(m.group(0))), url)
+    safe = re.sub(r"[\s()<>\\`\"'{}|^]|[^\x00-\x7f]",
+                  lambda m: "".join(f"%{byte:02X}" for byte in m.group(0).encode("utf-8")), url)
     return Markup(f"[{escape(text)}]({safe})")
 
 
@@ -140,6 +147,8 @@ def inline_text(value: object) -> Markup:
 def code(value: object) -> Markup:
     """``value`` as an inline code span: shown verbatim, whatever it holds (fence longer than any run inside)."""
     text = " ".join(str(value).split())
+    if not text:
+        return Markup("")  # "``" alone is no code span: it would pair with a later backtick run
     longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
     fence = "`" * (longest + 1)
     pad = " " if text.startswith("`") or text.endswith("`") or longest else ""
@@ -208,5 +217,5 @@ def html_table(frame: pd.DataFrame, uuid: str):
     pandas' Styler does not escape by default, so data text would otherwise be written into the page as HTML.
     ``uuid`` gives the table a stable id, so re-running an unchanged notebook leaves its output unchanged.
     """
-    return (frame.style.format(escape="html").format_index(escape="html", axis=0)
+    return (frame.style.format(escape="html", na_rep="").format_index(escape="html", axis=0)
             .format_index(escape="html", axis=1).hide(axis="index").set_uuid(uuid))

@@ -29,7 +29,7 @@ _MARKUP = re.compile(
     r"|(?P<character_reference>&(?:#[0-9]+|#[xX][0-9A-Fa-f]+|[A-Za-z][A-Za-z0-9]*);)"
     r"|(?P<script_url>(?i:\b(?:java|vb)script\s*:))"
     r"|(?P<data_url>(?i:\bdata:)(?=\S))"
-    r"|(?P<myst_role>\{[A-Za-z][\w.:+-]*\}\s*`)"
+    r"|(?P<myst_role>\{[\w.:+-]+\}\s*`)"
     r"|(?P<fence>```|~~~|:::)"
     r"|(?P<substitution>\{\{)"
     r"|(?P<image>!\[)"
@@ -47,7 +47,8 @@ _ADVICE = {
     "link": ("Markdown link syntax", "cite the source in the source column (or rephrase the brackets)"),
 }
 # With ``markup: inline``: links to http(s) addresses are allowed, nothing else of the list above.
-_INLINE_LINK = re.compile(r"(?<!!)\[[^\[\]]+\]\(https?://[^\s()<>]+\)")
+_INLINE_LINK = re.compile(r"(?<!!)\[(?P<text>[^\[\]]+)\]\((?P<url>[^\s()]+)\)")
+_INLINE_URL = re.compile(r"https?://[^\s<>\"'`\\{}|^&]+", re.ASCII)
 
 _HIDDEN_CATEGORIES = {"Cc": "a control character", "Cf": "an invisible format character",
                       "Zl": "a line separator", "Zp": "a paragraph separator", "Co": "a private-use character",
@@ -65,7 +66,15 @@ def _describe(char: str) -> str:
 def markup_problem(text: str, option: str | None = None) -> str | None:
     """Why ``text`` would be read as markup on a page, or None. ``option`` is the column's ``markup`` opt-in."""
     if option == "inline":
-        text = _INLINE_LINK.sub(" ", text)
+        for link in _INLINE_LINK.finditer(text):
+            if not _INLINE_URL.fullmatch(link["url"]):
+                return (f"a link to {link['url']!r} (at character {link.start() + 1}), which is not a plain http(s) "
+                        "address: link to a web page, percent-encoding any quotes, braces or ampersands")
+            inner = markup_problem(link["text"])
+            if inner:
+                return f"in the text of the link at character {link.start() + 1}, {inner}"
+        # Blank the allowed links out, keeping the length, so positions still count in the cell's own text.
+        text = _INLINE_LINK.sub(lambda m: " " * len(m.group(0)), text)
     match = _MARKUP.search(text)
     if match is None:
         return None

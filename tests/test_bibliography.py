@@ -63,6 +63,9 @@ def test_printed_work_with_full_reference_needs_no_url(tmp_path):
         ({"title": "Annual\u200b statistics"}, "hidden-character"),
         ({"author": "{Statistics\u202e Office}"}, "hidden-character"),
         ({"url": "https://example.org/stats\u200b"}, "hidden-character"),
+        ({"editor": "{<img src=x onerror=y>}"}, "markup"),
+        ({"editor": "{Evil\u202e Editor}"}, "hidden-character"),
+        ({"doi": "10.1/x\"onmouseover=alert(1)"}, "identifier-format"),
     ],
 )
 def test_broken_entry_is_refused_with_its_rule(tmp_path, fields, rule):

@@ -49,6 +49,9 @@ def assert_names_the_cell(error: DataValidationError, rule: str, column: str, li
         ("data:text/html;base64,PHNjcmlwdD4=", "data: link target"),
         ("{raw}`html <b>x</b>`", "MyST role"),
         ("{cite:p}`some-key`", "MyST role"),
+        ("{:ref}`target`", "MyST role"),
+        ("{0}`x`", "MyST role"),
+        ("{_x} `x`", "MyST role"),
         ("```{raw} html", "fence"),
         (":::{warning}", "fence"),
         ("{{ title }}", "substitution"),
@@ -83,7 +86,10 @@ def test_a_column_that_opts_in_to_inline_markup_takes_http_links_only(tmp_path):
     write_table(tmp_path, csv_of(*[r + ",ok" for r in GOOD_ROWS], text_row(linked), header=TEXT_HEADER),
                 columns=columns)
     assert load_sample(tmp_path)["note"].iloc[-1] == linked
-    for hostile, names in [("[x](javascript:alert(1))", "link"), ("<b>x</b>", "HTML tag"),
+    for hostile, names in [("[x](javascript:alert(1))", "link"), ("[x](javascript:void)", "not a plain http(s)"),
+                           ("<b>x</b>", "HTML tag"),
+                           ("[<img src=x onerror=y>](https://example.org)", "in the text of the link"),
+                           ("[x](https://example.org/a\"onmouseover=y)", "not a plain http(s) address"),
                            ("![x](https://example.org/i.png)", "image"), ("{raw}`html x`", "MyST role")]:
         message = assert_names_the_cell(refused_note(tmp_path, hostile, columns=columns), "markup", "note")
         assert names in message
@@ -114,6 +120,15 @@ def test_an_unknown_markup_option_is_refused(tmp_path):
 def test_non_ascii_digits_are_refused_not_read_as_numbers(tmp_path, row, column, digit):
     message = assert_names_the_cell(refused(tmp_path, csv_of(*GOOD_ROWS, row)), "ascii-digits", column)
     assert digit in message and "0-9" in message
+
+
+@pytest.mark.parametrize(("value", "column"), [("007", "count"), ("-0", "count"), ("+3", "count"),
+                                             ("01.5", "value_musd"), ("+1", "value_musd")])
+def test_numbers_are_written_plainly_so_they_read_back_the_same(tmp_path, value, column):
+    cells = {"count": "3", "value_musd": "1", column: value}
+    row = f"R03,2022-07-19,russia_to_iran,{cells['count']},{cells['value_musd']},true,agency-2024-report"
+    assert_names_the_cell(refused(tmp_path, csv_of(*GOOD_ROWS, row)),
+                          "type-integer" if column == "count" else "type-number", column)
 
 
 def test_a_key_pattern_means_ascii_digits(tmp_path):
@@ -253,6 +268,15 @@ def test_a_manifest_without_a_hash_line_says_how_to_add_it(tmp_path):
         ({"licence": {"name": "CC BY 4.0", "url": "javascript:alert(1)"}}, "manifest", None),
         ({"columns": [dict(COLUMNS[0], name="row id")] + COLUMNS[1:]}, "manifest", None),
         ({"columns": [dict(COLUMNS[0], pattern="R(")] + COLUMNS[1:]}, "manifest", "row_id"),
+        ({"description": "Line\u2028separated"}, "hidden-character", None),
+        ({"path": "../elsewhere.csv"}, "manifest", None),
+        ({"columns": COLUMNS[:2] + [dict(COLUMNS[2], enum=["russia_to_iran", ""])] + COLUMNS[3:]}, "manifest",
+         "flow"),
+        ({"columns": COLUMNS[:2] + [dict(COLUMNS[2], enum=[True, False])] + COLUMNS[3:]}, "manifest", "flow"),
+        ({"columns": COLUMNS[:3] + [dict(COLUMNS[3], enum=[True])] + COLUMNS[4:]}, "manifest", "count"),
+        ({"columns": COLUMNS[:3] + [dict(COLUMNS[3], minimum="0")] + COLUMNS[4:]}, "manifest", "count"),
+        ({"columns": [COLUMNS[0], dict(COLUMNS[1], minimum="1991-13-01")] + COLUMNS[2:]}, "manifest", "date"),
+        ({"min_rows": "5"}, "manifest", None),
     ],
 )
 def test_manifest_text_follows_the_cell_rules(tmp_path, change, rule, column):
@@ -261,3 +285,22 @@ def test_manifest_text_follows_the_cell_rules(tmp_path, change, rule, column):
         read_manifest("sample", tmp_path / "data")
     assert (caught.value.rule, caught.value.column) == (rule, column)
     assert caught.value.file == tmp_path / "data" / "sample.yml"
+
+
+def test_unquoted_yes_no_in_a_text_enum_says_to_quote_them(tmp_path):
+    columns = COLUMNS[:2] + [dict(COLUMNS[2], enum=[True, False])] + COLUMNS[3:]
+    write_table(tmp_path, csv_of(*GOOD_ROWS), columns=columns)
+    with pytest.raises(DataValidationError, match="quote the value"):
+        read_manifest("sample", tmp_path / "data")
+
+
+@pytest.mark.parametrize("name", ["t|x", "T1", "1t", "t-x"])
+def test_a_table_name_is_an_identifier(tmp_path, name):
+    data_dir = write_table(tmp_path, csv_of(*GOOD_ROWS))
+    spec = yaml.safe_load((data_dir / "sample.yml").read_text(encoding="utf-8"))
+    spec.update(name=name, path=f"{name}.csv")
+    (data_dir / f"{name}.yml").write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+    (data_dir / f"{name}.csv").write_bytes((data_dir / "sample.csv").read_bytes())
+    with pytest.raises(DataValidationError, match="table name") as caught:
+        read_manifest(name, data_dir)
+    assert caught.value.rule == "manifest"

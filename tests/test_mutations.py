@@ -50,6 +50,7 @@ MARKUP = {
     "markup-link": "[click](https://example.org)",
     "markup-image": "![x](https://example.org/x.png)",
     "markup-myst-role": "{raw}`html <b>x</b>`",
+    "markup-myst-role-odd-name": "{:ref}`target`",
     "markup-directive": "```{raw} html",
     "markup-colon-fence": ":::{warning}",
     "markup-substitution": "{{ title }}",
@@ -57,7 +58,7 @@ MARKUP = {
 ARABIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 # Classes the suite must exercise somewhere (the loader's 24 classes of the earlier mutation run, and more).
 REQUIRED_CLASSES = {
-    *ANY_CELL, *MARKUP, "nbsp-in-key", "required-empty", "integer-word", "integer-decimal",
+    *ANY_CELL, *MARKUP, "nbsp-in-key", "required-empty", "integer-word", "integer-decimal", "integer-leading-zero",
     "integer-thousands", "number-unit", "number-range", "number-thousands", "number-exponent", "number-nan",
     "unicode-digits", "date-format", "date-impossible", "boolean-word", "boolean-case", "enum-value",
     "pattern", "minimum", "maximum", "source-key-unknown", "source-key-second-unknown", "row-ref-syntax",
@@ -120,7 +121,8 @@ def cell_mutants(manifest: Manifest, column: Column, value: str) -> dict[str, tu
     digits = value.translate(ARABIC) if re.search(r"[0-9]", value) else "١"
     if column.type == "integer":
         out.update({"integer-word": ("three", "type-integer"), "integer-decimal": ("1.5", "type-integer"),
-                    "integer-thousands": ("3,000", "type-integer"), "unicode-digits": (digits, "ascii-digits")})
+                    "integer-thousands": ("3,000", "type-integer"), "integer-leading-zero": ("007", "type-integer"),
+                    "unicode-digits": (digits, "ascii-digits")})
     if column.type == "number":
         out.update({"number-unit": ("1.2bn", "type-number"), "number-range": ("100-200", "type-number"),
                     "number-thousands": ("1,200", "type-number"), "number-exponent": ("1e3", "type-number"),

@@ -163,7 +163,7 @@ def test_claims_sections_escape_every_cell():
     claims = pd.DataFrame([{
         "claim_id": "RFERL22-01", "made_by": "rferl-2022-farda-briefing", "made_on": pd.Timestamp("2022-07-19"),
         "made_on_precision": "day", "claim": hostile, "claim_kind": hostile, "chapter": "trade-trajectory",
-        "verdict_when_made": hostile, "verdict": hostile, "verdict_as_of": pd.Timestamp("2026-11-30"),
+        "verdict_when_made": hostile + " then", "verdict": hostile, "verdict_as_of": pd.Timestamp("2026-11-30"),
         "reasoning": hostile, "evidence": pd.NA, "sources": pd.NA, "settle_by": hostile}])
     framing = pd.DataFrame([{"dimension_id": "F01", "dimension": hostile, "finding": hostile, "evidence": pd.NA,
                              "reading": hostile, "would_change": hostile}])
@@ -184,3 +184,42 @@ def test_pandas_keeps_markup_cells_as_markup():
     # storage) turned Markup cells into plain str, every citation would show as escaped source. Fail here first.
     frame = pd.DataFrame({"Source": pd.Series(["agency-2024-report"]).map(page.cite), "x": [page.strong("a")]})
     assert all(isinstance(v, Markup) for v in frame["Source"]) and isinstance(frame.loc[0, "x"], Markup)
+
+
+def test_a_claim_id_that_is_not_one_is_refused_not_rendered():
+    claims = pd.DataFrame([{
+        "claim_id": "AB12-34<img src=x onerror=y>", "made_by": "rferl-2022-farda-briefing",
+        "made_on": pd.Timestamp("2022-07-19"), "made_on_precision": "day", "claim": "c", "claim_kind": "k",
+        "chapter": "trade-trajectory", "verdict_when_made": "supported", "verdict": "supported",
+        "verdict_as_of": pd.Timestamp("2026-11-30"), "reasoning": "r", "evidence": pd.NA, "sources": pd.NA,
+        "settle_by": pd.NA}])
+    with pytest.raises(ValueError, match="is not a claim id"):
+        chapter_section("trade-trajectory", claims)
+
+
+def test_an_empty_code_span_is_nothing_not_an_open_fence():
+    assert page.code("") == "" and page.code("   ") == ""
+    markdown = Markup("one of ") + Markup(", ").join([page.code(""), page.code("`x` *live*")])
+    assert made_from_data(markdown, {"code_inline"}) == []
+
+
+def test_percent_formatting_is_refused_because_it_would_not_escape():
+    with pytest.raises(TypeError, match="Markup.format"):
+        Markup("**%s**") % "<b>"
+    with pytest.raises(TypeError, match="Markup.format"):
+        Markup("**{x}**").format_map({"x": "<b>"})
+
+
+def test_html_table_shows_a_missing_value_as_empty():
+    html = page.html_table(pd.DataFrame({"a": [pd.NA, "x"]}, dtype="string"), "t").to_html()
+    assert "&lt;NA&gt;" not in html and "<NA>" not in html
+
+
+def test_a_link_percent_encodes_non_ascii_as_utf8():
+    assert "%C2%A0" in page.link("x", "https://example.org/a\u00a0b")
+
+
+def test_a_plain_dataframe_display_is_escaped_by_pandas():
+    # Chapters also display() frames directly; pandas' own HTML repr must keep escaping cells and headers.
+    html = pd.DataFrame({"<b>head</b>": ['<img src=x onerror="y">']}, index=["<i>row</i>"])._repr_html_()
+    assert "<img" not in html and "<b>head" not in html and "<i>row" not in html
