@@ -18,12 +18,10 @@ from pybtex.database import parse_file
 from pybtex.scanner import PybtexError
 
 from .paths import BIBLIOGRAPHY
-from .textrules import hidden_character_problem, markup_problem
+from .textrules import PLAIN_URL, hidden_character_problem, markup_problem
 
 REQUIRED_FIELDS = ("title", "year", "urldate", "howpublished")
 KEY_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", re.ASCII)
-# A url goes into a link on the Sources page: one http(s) address, nothing that could end or break out of it.
-URL_PATTERN = re.compile(r"https?://[^\s<>\"`\\{}|^]+", re.ASCII)
 _LATEX_LINK = re.compile(r"\\(?:href|url)\b")
 # Fields the Sources page turns into links (doi.org/..., arxiv.org/...): one token, nothing to break out with.
 _IDENTIFIER_FIELDS = ("doi", "eprint", "isbn", "issn")
@@ -102,7 +100,7 @@ def _check_entry(path: Path, entry: Entry) -> None:
         if problem:
             raise BibliographyError(path, entry.key, "markup", f"field '{name}' is text, but holds {problem}")
     url = entry.fields.get("url", "")
-    if url and not URL_PATTERN.fullmatch(url):
+    if url and not PLAIN_URL.fullmatch(url):
         raise BibliographyError(path, entry.key, "url-format",
                                 f"url {url!r} is not a plain http(s) address (no spaces, quotes, brackets or "
                                 "backslashes; percent-encode them)")

@@ -25,7 +25,7 @@ import yaml
 from .bibliography import read_bibliography
 from .files import atomic_write_text
 from .paths import BIBLIOGRAPHY, DATA_DIR
-from .textrules import MARKUP_OPTIONS, hidden_character_problem, markup_problem, non_ascii_digit_problem
+from .textrules import MARKUP_OPTIONS, PLAIN_URL, hidden_character_problem, markup_problem, non_ascii_digit_problem
 
 COLUMN_TYPES = ("string", "integer", "number", "date", "boolean")
 SOURCE_SEPARATOR = ";"
@@ -38,7 +38,7 @@ _COVERAGE_TYPES = ("date", "integer", "string")
 _COLUMN_KEYS_REQUIRED = {"name", "type", "description"}
 _COLUMN_KEYS_OPTIONAL = {"unit", "required", "enum", "minimum", "maximum", "pattern", "source_keys", "row_refs",
                          "markup"}
-_COLUMN_NAME = re.compile(r"[a-z][a-z0-9_]*")
+_IDENTIFIER = re.compile(r"[a-z][a-z0-9_]*")  # table and column names
 # libyaml's safe loader when installed (about ten times faster on the larger manifests), else PyYAML's own.
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -157,7 +157,7 @@ def read_manifest(name: str, data_dir: Path = DATA_DIR) -> Manifest:
         raise fail(f"unknown keys: {sorted(unknown)}")
     if raw["name"] != name:
         raise fail(f"name is {raw['name']!r} but the manifest file is {name}.yml")
-    if not _COLUMN_NAME.fullmatch(name):
+    if not _IDENTIFIER.fullmatch(name):
         raise fail(f"table name {name!r} must be lowercase letters, digits and '_', starting with a letter")
     if raw["path"] != f"{name}.csv":
         raise fail(f"path is {raw['path']!r}; a table's file is {name}.csv, beside its manifest")
@@ -173,7 +173,7 @@ def read_manifest(name: str, data_dir: Path = DATA_DIR) -> Manifest:
     licence = raw["licence"]
     if not isinstance(licence, dict) or not licence.get("name") or not licence.get("url"):
         raise fail("'licence' needs a name and a url")
-    if not re.fullmatch(r"https?://[^\s<>\"'`()\\]+", str(licence["url"]), re.ASCII):
+    if not PLAIN_URL.fullmatch(str(licence["url"])):
         raise fail(f"licence url {licence['url']!r} is not a plain http(s) address")
     check_text(licence["name"], "licence name")
 
@@ -182,11 +182,13 @@ def read_manifest(name: str, data_dir: Path = DATA_DIR) -> Manifest:
         if not isinstance(spec, dict) or not _COLUMN_KEYS_REQUIRED <= spec.keys():
             raise fail(f"each column needs {sorted(_COLUMN_KEYS_REQUIRED)}: {spec!r}")
         col_name = spec["name"]
-        if not isinstance(col_name, str) or not _COLUMN_NAME.fullmatch(col_name):
+        if not isinstance(col_name, str) or not _IDENTIFIER.fullmatch(col_name):
             raise fail(f"column name {col_name!r} must be lowercase letters, digits and '_', starting with a letter")
         extra = spec.keys() - _COLUMN_KEYS_REQUIRED - _COLUMN_KEYS_OPTIONAL
         if extra:
             raise fail(f"unknown column keys {sorted(extra)}", col_name)
+        if spec["type"] not in COLUMN_TYPES:
+            raise fail(f"type {spec['type']!r} is not one of {COLUMN_TYPES}", col_name)
         check_text(spec["description"], "description", col_name)
         check_text(spec.get("unit"), "unit", col_name)
         for value in spec.get("enum") or ():
@@ -205,8 +207,6 @@ def read_manifest(name: str, data_dir: Path = DATA_DIR) -> Manifest:
                 _pattern(spec["pattern"])
             except (re.error, TypeError) as err:
                 raise fail(f"pattern {spec['pattern']!r} is not a regular expression: {err}", col_name) from None
-        if spec["type"] not in COLUMN_TYPES:
-            raise fail(f"type {spec['type']!r} is not one of {COLUMN_TYPES}", col_name)
         if spec["type"] in ("integer", "number") and not spec.get("unit"):
             raise fail("a numeric column must state its unit", col_name)
         if spec.get("source_keys") and spec["type"] != "string":

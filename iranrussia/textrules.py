@@ -22,6 +22,9 @@ import re
 import unicodedata
 
 MARKUP_OPTIONS = ("inline",)
+#: A plain http(s) address: what a bibliography url, a licence url or an inline link may be. Nothing in it can
+#: end the link early or break out of it (no spaces, quotes, angle brackets, backslashes or braces).
+PLAIN_URL = re.compile(r"https?://[^\s<>\"`\\{}|^]+", re.ASCII)
 
 # Each alternative names one kind of markup; the first that matches is reported.
 _MARKUP = re.compile(
@@ -48,7 +51,6 @@ _ADVICE = {
 }
 # With ``markup: inline``: links to http(s) addresses are allowed, nothing else of the list above.
 _INLINE_LINK = re.compile(r"(?<!!)\[(?P<text>[^\[\]]+)\]\((?P<url>[^\s()]+)\)")
-_INLINE_URL = re.compile(r"https?://[^\s<>\"'`\\{}|^&]+", re.ASCII)
 
 _HIDDEN_CATEGORIES = {"Cc": "a control character", "Cf": "an invisible format character",
                       "Zl": "a line separator", "Zp": "a paragraph separator", "Co": "a private-use character",
@@ -67,9 +69,9 @@ def markup_problem(text: str, option: str | None = None) -> str | None:
     """Why ``text`` would be read as markup on a page, or None. ``option`` is the column's ``markup`` opt-in."""
     if option == "inline":
         for link in _INLINE_LINK.finditer(text):
-            if not _INLINE_URL.fullmatch(link["url"]):
+            if not PLAIN_URL.fullmatch(link["url"]):
                 return (f"a link to {link['url']!r} (at character {link.start() + 1}), which is not a plain http(s) "
-                        "address: link to a web page, percent-encoding any quotes, braces or ampersands")
+                        "address: link to a web page, percent-encoding any quotes or braces")
             inner = markup_problem(link["text"])
             if inner:
                 return f"in the text of the link at character {link.start() + 1}, {inner}"
