@@ -2,7 +2,8 @@
 """The book's task runner. Needs only Python 3.11 and the standard library; it creates everything else.
 
     python3 tasks.py build            # build the book into _build/html (creates .venv on first use)
-    python3 tasks.py test             # run the whole test suite (what CI runs)
+    python3 tasks.py test             # run the whole test suite (what CI runs, after lint)
+    python3 tasks.py lint [--fix]     # ruff lint and format check, notebook metadata check (--fix: apply them)
     python3 tasks.py execute [NB ...] # re-run notebooks in place, refreshing their committed outputs
     python3 tasks.py rehash [TABLE ...]  # refresh data manifests' sha256 after an intended data change
 
@@ -87,6 +88,14 @@ def main(argv: list[str]) -> None:
         ensure_chromium()
         python = ensure_venv()
         run(python, "-m", "pytest", *rest)
+    elif command == "lint":
+        python = ensure_venv()
+        fix = rest == ["--fix"]
+        if rest and not fix:
+            sys.exit("[tasks] lint takes only --fix")
+        run(python, "-m", "ruff", "check", *(["--fix"] if fix else []), ".")
+        run(python, "-m", "ruff", "format", *([] if fix else ["--check"]), ".")
+        run(python, "-m", "iranrussia.maintenance", "normalise", *([] if fix else ["--check"]))
     elif command in ("execute", "rehash"):
         python = ensure_venv()
         run(python, "-m", "iranrussia.maintenance", command, *rest)

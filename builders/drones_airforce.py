@@ -2,7 +2,8 @@
 
 Run by hand from the repository root, never from a notebook:
 
-    python -m builders.drones_airforce
+    python -m builders.drones_airforce              # rebuild and write the table
+    python -m builders.drones_airforce --check      # build in memory, report differences, write nothing
     python -m builders.drones_airforce --daily PATH/missile_attacks_daily.csv
 
 Input: ``missile_attacks_daily.csv`` of Petro Ivaniuk's Kaggle dataset "Massive Missile Attacks on Ukraine"
@@ -26,23 +27,14 @@ from pathlib import Path
 
 import pandas as pd
 
-if __package__ in (None, ""):  # run as `python builders/<name>.py`: make the repository importable
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from builders.common import RAW_DIR, run
 
-from iranrussia.data import write_table_csv  # noqa: E402
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DATA_DIR = REPO_ROOT / "data"
-DEFAULT_DAILY = REPO_ROOT.parent / "shared" / "raw" / "arms" / "missile_attacks_daily_kaggle_mirror_2026-06-07.csv"
+DEFAULT_DAILY = RAW_DIR / "arms" / "missile_attacks_daily_kaggle_mirror_2026-06-07.csv"
 TABLE = "drones_monthly"
 SOURCE = "ivaniuk-2026-kaggle-missile-attacks;uaf-2026-daily-air-attack-reports"
 SHAHED_PATTERN = re.compile(r"shahed", re.IGNORECASE)
 FIRST_MONTH = "2022-09"
 
-COLUMNS = ["month", "month_start", "month_end", "launched", "destroyed", "not_reach_goal", "n_reports",
-           "is_shahed_subtotal", "n_reports_with_subtotal", "combined_count", "mixed_model_rows",
-           "first_report", "last_report", "partial_month", "source", "note"]
-KEY = ["month"]
 NEEDED = ["time_start", "time_end", "model", "launched", "destroyed", "not_reach_goal", "is_shahed"]
 
 # ==================================================================================================
@@ -115,7 +107,7 @@ def monthly(df: pd.DataFrame, coverage_start: dt.date, coverage_end: dt.date,
             notes.append("includes report(s) naming Shahed with another type")
         sub = part["is_shahed"]
         rows.append({
-            "month": m, "month_start": start.isoformat(), "month_end": end.isoformat(),
+            "month": m, "month_start": start, "month_end": end,
             "launched": int(part["launched"].fillna(0).sum()),
             "destroyed": int(part["destroyed"].fillna(0).sum()),
             "not_reach_goal": int(part["not_reach_goal"].fillna(0).sum()),
@@ -124,12 +116,12 @@ def monthly(df: pd.DataFrame, coverage_start: dt.date, coverage_end: dt.date,
             "n_reports_with_subtotal": int(sub.notna().sum()),
             "combined_count": bool(part["combined_row"].any()),
             "mixed_model_rows": int(part["mixed"].sum()),
-            "first_report": min(part["date"]).isoformat() if len(part) else None,
-            "last_report": max(part["date"]).isoformat() if len(part) else None,
+            "first_report": min(part["date"]) if len(part) else None,
+            "last_report": max(part["date"]) if len(part) else None,
             "partial_month": partial, "source": SOURCE,
             "note": "; ".join(notes),
         })
-    return pd.DataFrame(rows, columns=COLUMNS)
+    return pd.DataFrame(rows)
 
 
 def build(df: pd.DataFrame, first_month: str = FIRST_MONTH) -> pd.DataFrame:
@@ -157,29 +149,24 @@ def validate(table: pd.DataFrame) -> None:
         raise ValueError(f"drones_monthly: more destroyed than launched in {over['month'].tolist()}")
     for _, r in table.iterrows():
         last_day = calendar.monthrange(int(r["month"][:4]), int(r["month"][5:]))[1]
-        if r["month_end"] != f"{r['month']}-{last_day:02d}":
+        if r["month_end"] != dt.date(int(r["month"][:4]), int(r["month"][5:]), last_day):
             raise ValueError(f"drones_monthly: bad month_end for {r['month']}")
 
 
 # ==================================================================================================
-# 4. Write
+# 4. Write (through the manifest: builders.common.run)
 # ==================================================================================================
 
 
-def write(table: pd.DataFrame, data_dir: Path) -> str:
-    return write_table_csv(table, Path(data_dir) / f"{TABLE}.csv", COLUMNS)
+def build_tables(args: argparse.Namespace) -> dict[str, pd.DataFrame]:
+    """Read, transform and validate; the table by name (nothing is written here)."""
+    table = build(read_daily(args.daily))
+    validate(table)
+    return {TABLE: table}
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--daily", type=Path, default=DEFAULT_DAILY)
-    parser.add_argument("--data-dir", type=Path, default=DATA_DIR)
-    args = parser.parse_args(argv)
-    table = build(read_daily(args.daily))
-    validate(table)
-    digest = write(table, args.data_dir)
-    print(f"{TABLE}: {len(table)} rows, sha256 {digest[:12]}")
-    return 0
+    return run(build_tables, description=__doc__.split("\n")[0], inputs={"daily": DEFAULT_DAILY}, argv=argv)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 
 Run by hand from the repository root, never from a notebook:
 
-    python -m builders.policy_ofac
+    python -m builders.policy_ofac                  # rebuild and write both tables
+    python -m builders.policy_ofac --check          # build in memory, report differences, write nothing
     python -m builders.policy_ofac --raw-dir PATH/raw/policy
 
 Inputs (in ``--raw-dir``, by default ``../shared/raw/policy/`` beside the repository), both made from the
@@ -37,14 +38,9 @@ from pathlib import Path
 
 import pandas as pd
 
-if __package__ in (None, ""):  # run as `python builders/<name>.py`: make the repository importable
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from builders.common import RAW_DIR, run
 
-from iranrussia.data import write_table_csv  # noqa: E402
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DATA_DIR = REPO_ROOT / "data"
-DEFAULT_RAW = REPO_ROOT.parent / "shared" / "raw" / "policy"
+DEFAULT_RAW = RAW_DIR / "policy"
 ACTIONS_FILE = "us_ofac_sdn_iran_uav_missile_actions_2022_2024.csv"
 FIRST_SEEN_FILE = "us_ofac_sdn_first_seen_2021-08_to_2024-05.csv.gz"
 MONTHLY_CHECK_FILE = "us_ofac_sdn_monthly_new_iran_proliferation_entries_2021_2024.csv"
@@ -56,10 +52,6 @@ CHANGES = ["new_listing", "program_tag_added"]
 
 DESIGNATIONS = "policy_designations"
 MONTHLY = "policy_sdn_monthly"
-DESIGNATION_COLUMNS = ["action_date", "entry_type", "new_listings", "retagged", "entries", "first_seen_first",
-                       "first_seen_last", "max_days_after_action", "tags_added", "source"]
-MONTHLY_COLUMNS = ["month", "month_start", "month_end", "new_iran_proliferation_entries", "partial_month",
-                   "source", "note"]
 ACTIONS_NEEDED = ["action_date", "ent_num", "sdn_type", "change", "program_tags_added", "first_seen_utc"]
 FIRST_SEEN_NEEDED = ["ent_num", "first_seen_utc", "programs_latest"]
 
@@ -110,15 +102,15 @@ def designations(actions: pd.DataFrame) -> pd.DataFrame:
         raise ValueError(f"unknown change kinds: {sorted(set(df.loc[bad_change, 'change']))}")
     if df.duplicated(["action_date", "ent_num"]).any():
         raise ValueError("an entry appears twice on the same action date")
-    df["first_seen_date"] = df["first_seen_utc"].str.slice(0, 10)
+    df["first_seen_date"] = [dt.date.fromisoformat(t[:10]) for t in df["first_seen_utc"]]
     rows = []
     for (date, etype), part in df.groupby(["action_date", "sdn_type"], sort=True):
         new = part[part["change"] == "new_listing"]
         action = dt.date.fromisoformat(date)
-        lags = [(dt.date.fromisoformat(d) - action).days for d in new["first_seen_date"]]
+        lags = [(d - action).days for d in new["first_seen_date"]]
         tags = set().union(*(program_tags(t) for t in part["program_tags_added"]))
         rows.append({
-            "action_date": date, "entry_type": etype,
+            "action_date": action, "entry_type": etype,
             "new_listings": len(new), "retagged": int((part["change"] == "program_tag_added").sum()),
             "entries": len(part),
             # first-seen times describe new entries only: a re-tagged entry was first seen long before
@@ -128,10 +120,7 @@ def designations(actions: pd.DataFrame) -> pd.DataFrame:
             "tags_added": ";".join(sorted(tags)),
             "source": SOURCE,
         })
-    table = pd.DataFrame(rows, columns=DESIGNATION_COLUMNS)
-    order = {t: i for i, t in enumerate(ENTRY_TYPES)}
-    table = table.sort_values(["action_date", "entry_type"], key=lambda s: s.map(order) if s.name == "entry_type" else s)
-    return table.reset_index(drop=True)
+    return pd.DataFrame(rows)  # row order: the manifest's sort_by (action date, then entry type as listed)
 
 
 def monthly(first_seen: pd.DataFrame, first_month: str = "2021-09", last_date: str = LAST_SCRAPE_DATE,
@@ -149,12 +138,12 @@ def monthly(first_seen: pd.DataFrame, first_month: str = "2021-09", last_date: s
         start, end = period.start_time.date(), period.end_time.date()
         partial = last < end
         rows.append({
-            "month": str(period), "month_start": start.isoformat(), "month_end": end.isoformat(),
+            "month": str(period), "month_start": start, "month_end": end,
             "new_iran_proliferation_entries": int(counts.get(str(period), 0)),
             "partial_month": partial, "source": SOURCE,
             "note": f"scrape ends {last_date}" if partial else "",
         })
-    return pd.DataFrame(rows, columns=MONTHLY_COLUMNS)
+    return pd.DataFrame(rows)
 
 
 # ==================================================================================================
@@ -185,28 +174,22 @@ def check_against_compiler(mon: pd.DataFrame, path: Path) -> None:
 
 
 # ==================================================================================================
-# 4. Write
+# 4. Write (through the manifests: builders.common.run)
 # ==================================================================================================
 
 
-def write(table: pd.DataFrame, name: str, columns: list[str], data_dir: Path) -> str:
-    return write_table_csv(table, Path(data_dir) / f"{name}.csv", columns)
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--raw-dir", type=Path, default=DEFAULT_RAW)
-    parser.add_argument("--data-dir", type=Path, default=DATA_DIR)
-    args = parser.parse_args(argv)
+def build(args: argparse.Namespace) -> dict[str, pd.DataFrame]:
+    """Read, transform and validate; the two tables by name (nothing is written here)."""
     des = designations(read_actions(args.raw_dir / ACTIONS_FILE))
     mon = monthly(read_first_seen(args.raw_dir / FIRST_SEEN_FILE))
     validate(des, mon)
     if (args.raw_dir / MONTHLY_CHECK_FILE).is_file():
         check_against_compiler(mon, args.raw_dir / MONTHLY_CHECK_FILE)
-    for table, name, cols in ((des, DESIGNATIONS, DESIGNATION_COLUMNS), (mon, MONTHLY, MONTHLY_COLUMNS)):
-        digest = write(table, name, cols, args.data_dir)
-        print(f"{name}: {len(table)} rows, sha256 {digest[:12]}")
-    return 0
+    return {DESIGNATIONS: des, MONTHLY: mon}
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run(build, description=__doc__.split("\n")[0], inputs={"raw-dir": DEFAULT_RAW}, argv=argv)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Shared helpers for the trade-chapter builders (calendar, CSV writing).
+"""The Iranian (Solar Hijri) calendar, shared by the trade-chapter builders and the tests of the trade tables.
 
 Run nothing here directly; ``builders/trade_cow.py`` and ``builders/trade_comtrade.py`` import it.
 """
@@ -6,28 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from pathlib import Path
 
 import pandas as pd
-
-from iranrussia.files import atomic_write_text
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DATA_DIR = REPO_ROOT / "data"
-
-# Column order of data/trade_bilateral.csv (the data contract: long format, one row per figure).
-BILATERAL_COLUMNS = [
-    "period_label", "period_type", "calendar", "period_start", "period_end",
-    "reporter", "flow", "value_musd", "value_qualifier", "source", "note",
-]
-BILATERAL_KEY = ["reporter", "period_label", "flow", "source"]
-
-# Column order of data/trade_partners.csv.
-PARTNERS_COLUMNS = [
-    "country", "partner", "period_label", "period_type", "calendar", "period_start", "period_end",
-    "reporter", "flow", "value_musd", "value_qualifier", "source", "note",
-]
-PARTNERS_KEY = ["country", "partner", "reporter", "period_label", "flow", "source"]
 
 # Borkowski's break years of the Solar Hijri (Jalali) calendar, as used by the jalaali family of
 # libraries; valid for Solar Hijri years -61 .. 3177.
@@ -72,37 +52,7 @@ def check_iranian_rows(df: pd.DataFrame) -> None:
         if not re.fullmatch(r"\d{4}", label):
             raise ValueError(f"row {idx}: iranian_year label must be four digits, got {label!r}")
         start, end = iranian_year_bounds(int(label))
-        if str(row["period_start"]) != start.isoformat() or str(row["period_end"]) != end.isoformat():
+        if pd.Timestamp(row["period_start"]) != pd.Timestamp(start) or pd.Timestamp(row["period_end"]) != pd.Timestamp(end):
             raise ValueError(
                 f"row {idx}: Iranian year {label} runs {start}..{end}, "
                 f"not {row['period_start']}..{row['period_end']}")
-
-
-def format_number(value) -> str:
-    """Plain decimal text: no exponent, no thousands separator, no trailing zeros."""
-    if value is None or (isinstance(value, float) and pd.isna(value)) or value == "":
-        return ""
-    text = f"{float(value):.6f}".rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
-
-
-def write_table(df: pd.DataFrame, path: Path, columns: list[str], key: list[str]) -> None:
-    """Write ``df`` as UTF-8 CSV with a stable row order and no index; refuse duplicate keys."""
-    out = df[columns].copy()
-    dupes = out.duplicated(subset=key, keep=False)
-    if dupes.any():
-        raise ValueError(f"{path.name}: duplicate primary key rows:\n{out[dupes]}")
-    out["value_musd"] = out["value_musd"].map(format_number)
-    out = out.fillna("")
-    sort_cols = [c for c in ["country", "partner", "reporter", "period_start", "period_label", "flow", "source"]
-                 if c in out.columns]
-    out = out.sort_values(sort_cols, kind="mergesort").reset_index(drop=True)
-    # Whole file or nothing: the builders merge into the existing CSV, so a torn write would lose hand-entered rows.
-    atomic_write_text(path, out.to_csv(index=False, lineterminator="\n"))
-
-
-def read_table(path: Path) -> pd.DataFrame:
-    """Read one of our CSVs with every column as text (no type guessing, empty cells as '')."""
-    if not path.exists():
-        return pd.DataFrame()
-    return pd.read_csv(path, dtype=str, keep_default_na=False)

@@ -3,8 +3,9 @@
 Run by hand from the repository root (needs network access and a Comtrade API subscription key):
 
     export COMTRADE_API_KEY=...            # from https://comtradedeveloper.un.org
-    python builders/trade_comtrade.py --years 2015-2024
-    python builders/trade_comtrade.py --from-json saved_response.json   # offline, a saved API answer
+    python -m builders.trade_comtrade --years 2015-2024
+    python -m builders.trade_comtrade --from-json saved_response.json   # offline, a saved API answer
+    python -m builders.trade_comtrade --from-json saved_response.json --check   # compare, write nothing
 
 Design: ``fetch`` is the only function that touches the network (and the only one that imports
 ``comtradeapicall``); ``parse_response``, ``validate`` and ``to_bilateral_rows`` are pure functions on
@@ -29,13 +30,8 @@ from pathlib import Path
 
 import pandas as pd
 
-if __package__ in (None, ""):
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from iranrussia.data import refresh_manifest_sha256  # noqa: E402
-from builders.trade_common import (  # noqa: E402
-    BILATERAL_COLUMNS, BILATERAL_KEY, DATA_DIR, read_table, write_table,
-)
+from builders.common import run
+from iranrussia.data import load
 
 API_KEY_ENV = "COMTRADE_API_KEY"
 SOURCE = "un-comtrade-database"
@@ -169,7 +165,7 @@ def to_bilateral_rows(valid: pd.DataFrame, retrieved: dt.date | None = None) -> 
         kind = "exports (f.o.b.)" if flow_code == "X" else "imports (c.i.f.)"
         rows.append({
             "period_label": str(year), "period_type": "calendar_year", "calendar": "gregorian",
-            "period_start": f"{year}-01-01", "period_end": f"{year}-12-31",
+            "period_start": dt.date(year, 1, 1), "period_end": dt.date(year, 12, 31),
             "reporter": REPORTER_SLUG[reporter], "flow": FLOW_MAP[(reporter, flow_code)],
             "value_musd": round(r["primaryValue"] / 1e6, 3), "value_qualifier": "as_reported",
             "source": SOURCE,
@@ -177,16 +173,16 @@ def to_bilateral_rows(valid: pd.DataFrame, retrieved: dt.date | None = None) -> 
                      f"cmdCode TOTAL, primaryValue converted from US$ to US$ millions; retrieved "
                      f"{retrieved.isoformat()}."),
         })
-    return pd.DataFrame(rows, columns=BILATERAL_COLUMNS)
+    return pd.DataFrame(rows)
 
 
 def merge_rows(existing: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
     """Replace Comtrade rows with the same reporter, year and flow; keep every other row."""
-    if existing.empty:
-        return new.copy()
+    if new.empty:
+        return existing.copy()
     key = ["reporter", "period_label", "flow"]
     replaced = existing.set_index(key).index.isin(new.set_index(key).index)
-    return pd.concat([existing[~replaced], new.astype(object)], ignore_index=True)
+    return pd.concat([existing[~replaced].astype(object), new.astype(object)], ignore_index=True)
 
 
 def _parse_years(text: str) -> list[int]:
@@ -196,24 +192,24 @@ def _parse_years(text: str) -> list[int]:
     return [int(x) for x in text.split(",")]
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--years", default="2015-2024", help="e.g. 2015-2024 or 2019,2021")
-    parser.add_argument("--from-json", type=Path, help="parse a saved API answer instead of fetching")
-    parser.add_argument("--data-dir", type=Path, default=DATA_DIR)
-    args = parser.parse_args(argv)
+def build(args: argparse.Namespace) -> dict[str, pd.DataFrame]:
+    """trade_bilateral with its UN Comtrade rows replaced by the answer's (nothing is written here)."""
     if args.from_json:
         answer = json.loads(args.from_json.read_text(encoding="utf-8"))
     else:
         answer = fetch(_parse_years(args.years))
     new = to_bilateral_rows(validate(parse_response(answer)))
-    path = args.data_dir / "trade_bilateral.csv"
-    write_table(merge_rows(read_table(path), new), path, BILATERAL_COLUMNS, BILATERAL_KEY)
-    if path.with_suffix(".yml").exists():
-        refresh_manifest_sha256(path)
-    print(f"trade_bilateral: {len(new)} UN Comtrade rows written")
-    return 0
+    return {"trade_bilateral": merge_rows(load("trade_bilateral", data_dir=args.data_dir), new)}
+
+
+def _options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--years", default="2015-2024", help="e.g. 2015-2024 or 2019,2021")
+    parser.add_argument("--from-json", type=Path, help="parse a saved API answer instead of fetching")
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run(build, description=__doc__.splitlines()[0], inputs={}, argv=argv, options=_options)
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    sys.exit(main())

@@ -2,8 +2,9 @@
 
 Run by hand from the repository root:
 
-    python builders/trade_cow.py                 # raw files in ../shared/raw/trade/
-    python builders/trade_cow.py --raw-dir PATH  # raw files elsewhere
+    python -m builders.trade_cow                 # raw files in ../shared/raw/trade/
+    python -m builders.trade_cow --check         # build in memory, report differences, write nothing
+    python -m builders.trade_cow --raw-dir PATH  # raw files elsewhere
 
 Inputs (extracts of COW Trade v4.0 made from the peacesciencer copy, see that folder's README.md):
 
@@ -13,7 +14,8 @@ Inputs (extracts of COW Trade v4.0 made from the peacesciencer copy, see that fo
 
 Outputs: the ``reporter == cow_imf_dots`` rows of ``data/trade_bilateral.csv`` and
 ``data/trade_partners.csv``. Every other row of those files (press and official figures entered by
-hand, UN Comtrade rows) is kept as it is; the manifests' ``sha256`` lines are refreshed.
+hand, UN Comtrade rows) is kept as it is (read through the loader, so a damaged table is refused before
+anything is merged into it); the tables are written through their manifests.
 
 COW's dyadic flows are *import-side* figures: ``flow2`` of the 365-630 dyad is Iran's reported
 imports from Russia, which this book files as ``russia_to_iran``; ``flow1`` is Russia's reported
@@ -24,26 +26,21 @@ themselves are ``as_reported``). The same holds for the partner and world totals
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 from pathlib import Path
 
 import pandas as pd
 
-if __package__ in (None, ""):
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from iranrussia.data import refresh_manifest_sha256  # noqa: E402
-from builders.trade_common import (  # noqa: E402
-    BILATERAL_COLUMNS, BILATERAL_KEY, DATA_DIR, PARTNERS_COLUMNS, PARTNERS_KEY, REPO_ROOT,
-    read_table, write_table,
-)
+from builders.common import RAW_DIR, run
+from iranrussia.data import load
 
 REPORTER = "cow_imf_dots"
 # value_qualifier of the rows the book computes (the totals), as declared in the tables' manifests.
 BOOK_CALCULATION = "book_calculation"
 SOURCE = "cow-trade-v4;miller-2022-peacesciencer"
 FIRST_YEAR, LAST_YEAR = 1992, 2014
-DEFAULT_RAW_DIR = REPO_ROOT / ".." / "shared" / "raw" / "trade"
+DEFAULT_RAW_DIR = RAW_DIR / "trade"
 
 NDY_FILE = "cow_trade_ndy__IRN-RUS_1886-2014.csv"
 PARTNERS_FILE = "cow_trade_ndy__IRN_and_RUS_with_selected_partners_1992-2014.csv"
@@ -100,7 +97,7 @@ def _qualifier(flow: str) -> str:
 
 def _calendar_year(year: int) -> dict:
     return {"period_label": str(year), "period_type": "calendar_year", "calendar": "gregorian",
-            "period_start": f"{year}-01-01", "period_end": f"{year}-12-31"}
+            "period_start": dt.date(year, 1, 1), "period_end": dt.date(year, 12, 31)}
 
 
 def bilateral_rows(ndy: pd.DataFrame, first: int = FIRST_YEAR, last: int = LAST_YEAR) -> pd.DataFrame:
@@ -121,7 +118,7 @@ def bilateral_rows(ndy: pd.DataFrame, first: int = FIRST_YEAR, last: int = LAST_
             rows.append({**_calendar_year(year), "reporter": REPORTER, "flow": flow,
                          "value_musd": value, "value_qualifier": _qualifier(flow), "source": SOURCE,
                          "note": _BILATERAL_NOTES[flow] + _YEAR_NOTES.get(year, "")})
-    return pd.DataFrame(rows, columns=BILATERAL_COLUMNS)
+    return pd.DataFrame(rows)
 
 
 def partner_rows(dyads: pd.DataFrame, national: pd.DataFrame,
@@ -172,46 +169,28 @@ def partner_rows(dyads: pd.DataFrame, national: pd.DataFrame,
                          "flow": flow, "value_musd": round(value, 3), "value_qualifier": _qualifier(flow),
                          "source": SOURCE,
                          "note": note + " Rounded here to three decimals of a US$ million."})
-    return pd.DataFrame(rows, columns=PARTNERS_COLUMNS)
+    return pd.DataFrame(rows)
 
 
 def merge_keep_hand_rows(existing: pd.DataFrame, derived: pd.DataFrame) -> pd.DataFrame:
-    """Replace every COW row of ``existing`` by ``derived``; all other rows are kept untouched."""
-    if existing.empty:
-        return derived.copy()
-    kept = existing[existing["reporter"] != REPORTER]
+    """Replace every COW row of ``existing`` (a loaded table) by ``derived``; all other rows are kept untouched."""
+    kept = existing[existing["reporter"] != REPORTER].astype(object)
     return pd.concat([kept, derived.astype(object)], ignore_index=True)
 
 
-def build(raw_dir: Path, data_dir: Path = DATA_DIR) -> dict[str, int]:
-    raw_dir = Path(raw_dir)
+def build(args: argparse.Namespace) -> dict[str, pd.DataFrame]:
+    """The two tables with their COW rows rebuilt from the raw extracts (nothing is written here)."""
+    raw_dir = Path(args.raw_dir)
     ndy = pd.read_csv(raw_dir / NDY_FILE)
     dyads = pd.read_csv(raw_dir / PARTNERS_FILE)
     national = pd.read_csv(raw_dir / SY_FILE)
-    counts = {}
-    for name, derived, columns, key in [
-        ("trade_bilateral", bilateral_rows(ndy), BILATERAL_COLUMNS, BILATERAL_KEY),
-        ("trade_partners", partner_rows(dyads, national), PARTNERS_COLUMNS, PARTNERS_KEY),
-    ]:
-        path = Path(data_dir) / f"{name}.csv"
-        merged = merge_keep_hand_rows(read_table(path), derived)
-        write_table(merged, path, columns, key)
-        if path.with_suffix(".yml").exists():
-            refresh_manifest_sha256(path)
-        counts[name] = len(derived)
-    return counts
+    derived = {"trade_bilateral": bilateral_rows(ndy), "trade_partners": partner_rows(dyads, national)}
+    return {name: merge_keep_hand_rows(load(name, data_dir=args.data_dir), rows) for name, rows in derived.items()}
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--raw-dir", type=Path, default=DEFAULT_RAW_DIR,
-                        help="folder with the COW extracts (default: ../shared/raw/trade/)")
-    args = parser.parse_args(argv)
-    counts = build(args.raw_dir)
-    for name, n in counts.items():
-        print(f"{name}: {n} COW rows written")
-    return 0
+    return run(build, description=__doc__.splitlines()[0], inputs={"raw-dir": DEFAULT_RAW_DIR}, argv=argv)
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    sys.exit(main())

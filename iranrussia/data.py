@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -32,7 +33,7 @@ SOURCE_SEPARATOR = ";"
 
 _MANIFEST_KEYS_REQUIRED = {"name", "title", "description", "path", "sha256", "producer", "licence", "credit",
                            "primary_key", "columns"}
-_MANIFEST_KEYS_OPTIONAL = {"third_party_terms", "builder", "min_rows", "coverage"}
+_MANIFEST_KEYS_OPTIONAL = {"third_party_terms", "builder", "min_rows", "coverage", "sort_by"}
 # Column types that can say when a row is: dates, years (integer) or period labels such as 2024-05 (string).
 _COVERAGE_TYPES = ("date", "integer", "string")
 _COLUMN_KEYS_REQUIRED = {"name", "type", "description"}
@@ -83,6 +84,15 @@ class Column:
     source_keys: bool = False
     row_refs: bool = False
     markup: str | None = None  # None: plain text only; "inline": http(s) links and *emphasis* allowed
+    labels: dict[Any, str] | None = field(default=None, compare=False)  # a labelled enum's value -> label
+
+    def label(self, value: Any) -> str:
+        """The label a labelled enum gives ``value`` (``KeyError`` naming the column for a value it lacks)."""
+        if self.labels is None:
+            raise KeyError(f"column {self.name!r} has no labelled enum")
+        if value not in self.labels:
+            raise KeyError(f"column {self.name!r} has no label for {value!r}")
+        return self.labels[value]
 
     @property
     def is_key_like(self) -> bool:
@@ -109,11 +119,19 @@ class Manifest:
     builder: str | None = None
     min_rows: int | None = None
     coverage: tuple[str, str] | None = None
+    # The row order :func:`write` gives the file: (column, in enum order) pairs; default, the primary key.
+    sort_by: tuple[tuple[str, bool], ...] = ()
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
+
+    def column(self, name: str) -> Column:
+        for column in self.columns:
+            if column.name == name:
+                return column
+        raise KeyError(f"table {self.name} has no column {name!r} (columns: {self.column_names})")
 
 
 def table_names(data_dir: Path = DATA_DIR) -> list[str]:
@@ -191,7 +209,19 @@ def read_manifest(name: str, data_dir: Path = DATA_DIR) -> Manifest:
             raise fail(f"type {spec['type']!r} is not one of {COLUMN_TYPES}", col_name)
         check_text(spec["description"], "description", col_name)
         check_text(spec.get("unit"), "unit", col_name)
-        for value in spec.get("enum") or ():
+        enum, labels = spec.get("enum"), None
+        if isinstance(enum, dict):  # a labelled enum: value -> the label pages show
+            labels = dict(enum)
+            for value, label in labels.items():
+                if not isinstance(label, str) or not label.strip():
+                    raise fail(f"the label of enum value {value!r} must be non-empty text", col_name)
+                check_text(label, f"label of enum value {value!r}", col_name)
+            if len(set(labels.values())) != len(labels):
+                raise fail("two enum values have the same label", col_name)
+            enum = list(labels)
+        elif enum is not None and not isinstance(enum, list):
+            raise fail("'enum' is a list of values or a mapping of value to label", col_name)
+        for value in enum or ():
             check_text(value, "enum value", col_name)
             _check_declared_value(value, spec["type"], "enum value", lambda m: fail(m, col_name))
         for bound in ("minimum", "maximum"):
@@ -213,13 +243,12 @@ def read_manifest(name: str, data_dir: Path = DATA_DIR) -> Manifest:
             raise fail("a source-key column is of type string", col_name)
         if spec.get("row_refs") and spec["type"] != "string":
             raise fail("a row-reference column is of type string", col_name)
-        enum = spec.get("enum")
         columns.append(Column(
             name=col_name, type=spec["type"], description=spec["description"], unit=spec.get("unit"),
             required=bool(spec.get("required", False)), enum=tuple(enum) if enum is not None else None,
             minimum=spec.get("minimum"), maximum=spec.get("maximum"), pattern=spec.get("pattern"),
             source_keys=bool(spec.get("source_keys", False)), row_refs=bool(spec.get("row_refs", False)),
-            markup=spec.get("markup"),
+            markup=spec.get("markup"), labels=labels,
         ))
     names = [c.name for c in columns]
     if not names or len(set(names)) != len(names):
@@ -232,6 +261,7 @@ def read_manifest(name: str, data_dir: Path = DATA_DIR) -> Manifest:
     primary_key = tuple(raw["primary_key"] or ())
     if not primary_key or not set(primary_key) <= set(names):
         raise fail(f"primary_key {list(primary_key)} must name declared columns")
+    sort_by = _sort_spec(raw.get("sort_by", list(primary_key)), {c.name: c for c in columns}, fail)
     coverage = raw.get("coverage")
     if coverage is not None:
         if not isinstance(coverage, dict) or set(coverage) != {"start", "end"}:
@@ -248,8 +278,26 @@ def read_manifest(name: str, data_dir: Path = DATA_DIR) -> Manifest:
         path=Path(data_dir) / raw["path"], sha256=raw["sha256"], producer=raw["producer"], licence=licence,
         credit=" ".join(raw["credit"].split()), primary_key=primary_key, columns=tuple(columns),
         manifest_path=manifest_path, third_party_terms=raw.get("third_party_terms"),
-        builder=raw.get("builder"), min_rows=raw.get("min_rows"), coverage=coverage, raw=raw,
+        builder=raw.get("builder"), min_rows=raw.get("min_rows"), coverage=coverage, sort_by=sort_by, raw=raw,
     )
+
+
+def _sort_spec(spec: Any, columns: dict[str, Column], fail) -> tuple[tuple[str, bool], ...]:
+    """``sort_by`` as (column, in enum order) pairs. An item is a column name (rows sorted by its typed value:
+    numbers as numbers, text as text) or ``{column: NAME, order: enum}`` (rows in the order its enum lists)."""
+    out = []
+    for item in spec if isinstance(spec, list) else [None]:
+        if isinstance(item, dict) and set(item) == {"column", "order"} and item["order"] == "enum":
+            name, by_enum = item["column"], True
+        else:
+            name, by_enum = item, False
+        if not isinstance(name, str) or name not in columns or (by_enum and columns[name].enum is None):
+            raise fail(f"'sort_by' item {item!r} is not a declared column, nor {{column: NAME, order: enum}} "
+                       "naming a column with an enum")
+        out.append((name, by_enum))
+    if not out or len({name for name, _ in out}) != len(out):
+        raise fail(f"'sort_by' {spec!r} must list declared columns, each once")
+    return tuple(out)
 
 
 def file_sha256(path: Path) -> str:
@@ -309,25 +357,159 @@ def refresh_manifest_sha256(table_path: Path, manifest_path: Path | None = None)
 
 
 def _csv_cell(value) -> str:
-    """The data contract's cell text: empty for missing, true/false, whole floats without '.0'."""
-    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and pd.isna(value)):
+    """The data contract's cell text for a value of any type: empty for missing, true/false, numbers plainly."""
+    if _is_missing(value):
         return ""
-    if isinstance(value, bool):
+    if isinstance(value, (bool, np.bool_)):
         return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        return _number_text(float(value))
+    if isinstance(value, (dt.date, pd.Timestamp)):
+        return value.strftime("%Y-%m-%d")
     return str(value)
 
 
-def write_table_csv(table: pd.DataFrame, path: Path, columns: list[str]) -> str:
-    """Write ``table[columns]`` as the book's UTF-8, LF-ended CSV and record its hash in the manifest beside it.
+def _is_missing(value) -> bool:
+    return (value is None or value is pd.NA or value is pd.NaT
+            or (isinstance(value, (float, np.floating)) and np.isnan(value)))
 
-    For builders; returns the new sha256. Row order is the caller's.
+
+def _number_text(value: float) -> str:
+    # The shortest decimal that reads back as the same float, never in exponent form: 0.1, 2.5, 1200, 0.000001.
+    # Rounding is the builder's explicit step, not the writer's.
+    text = np.format_float_positional(value, trim="-")
+    return "0" if text == "-0" else text
+
+
+# --------------------------------------------------------------------------------------- writing a table ----
+
+@dataclass(frozen=True)
+class WriteResult:
+    """What :func:`write` did, or in a check would do, to ``data/<name>.csv``."""
+
+    name: str
+    path: Path
+    rows: int
+    sha256: str
+    changed: bool  # the text differs from the file on disk (or there is no file yet)
+    written: bool  # False for a check (``check=True``), or when nothing changed
+    added: tuple[str, ...] = ()    # data lines in the new text and not in the file (a check's summary)
+    removed: tuple[str, ...] = ()  # data lines in the file and not in the new text
+
+
+def format_cell(column: Column, value: Any) -> str:
+    """``value`` as the text of a cell of ``column``, by the column's declared type; ``TypeError`` saying why not.
+
+    The one formatter of the data contract: strings as they are; integers in plain digits (an integral float,
+    as pandas stores an integer column with gaps, counts as an integer); numbers as the shortest plain decimal
+    that reads back as the same float; dates as YYYY-MM-DD; booleans as true/false; missing values empty.
+    A value of another type is an error, never converted: a builder hands typed values, not text.
     """
-    out = table[columns].astype(object).map(_csv_cell)
-    # Rendered whole first, then swapped in: a crash mid-write must not leave a half CSV under the old manifest.
-    atomic_write_text(path, out.to_csv(index=False, lineterminator="\n"))
-    return refresh_manifest_sha256(path)
+    if _is_missing(value) or (column.type != "string" and isinstance(value, str) and value == ""):
+        return ""
+    kind = column.type
+    if kind == "string":
+        if isinstance(value, str):
+            return value
+    elif kind == "boolean":
+        if isinstance(value, (bool, np.bool_)):
+            return "true" if value else "false"
+    elif isinstance(value, (bool, np.bool_)):
+        pass  # True is an int to Python, never a count or a figure here
+    elif kind == "integer":
+        if isinstance(value, (int, np.integer)):
+            return str(int(value))
+        if isinstance(value, (float, np.floating)) and float(value).is_integer():
+            return str(int(value))
+    elif kind == "number":
+        if isinstance(value, (int, np.integer)):
+            return str(int(value))
+        if isinstance(value, (float, np.floating)) and np.isfinite(value):
+            return _number_text(float(value))
+    elif kind == "date":
+        if isinstance(value, pd.Timestamp) and value == value.normalize():
+            return value.strftime("%Y-%m-%d")
+        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+            return value.isoformat()
+    raise TypeError(f"{value!r} ({type(value).__name__}) is not a {kind} value")
+
+
+def _row_sort_key(manifest: Manifest):
+    """Sort key of a row of cell text by the manifest's ``sort_by``: numbers as numbers, dates and text as text
+    (ISO dates sort as text), enum order where asked; an empty cell after every value."""
+    by_name = {c.name: c for c in manifest.columns}
+    parts = []
+    for name, by_enum in manifest.sort_by:
+        column = by_name[name]
+        if by_enum:
+            order = {str(v): i for i, v in enumerate(column.enum)}
+            parts.append((name, lambda text, order=order: order.get(text, len(order))))
+        elif column.type in ("integer", "number"):
+            parts.append((name, float))
+        else:
+            parts.append((name, str))
+
+    def key(cells: dict[str, str]) -> tuple:
+        return tuple((cells[name] == "", convert(cells[name]) if cells[name] != "" else 0) for name, convert in parts)
+    return key
+
+
+def write(name: str, frame: pd.DataFrame, *, data_dir: Path = DATA_DIR, bibliography: Path = BIBLIOGRAPHY,
+          check: bool = False) -> WriteResult:
+    """Write ``frame`` as table ``name`` through its manifest, or with ``check=True`` only compare it with the file.
+
+    The manifest decides the column order, the row order (its ``sort_by``, else its primary key) and, by each
+    column's type, how every cell is written (:func:`format_cell`). Before anything is written, the rows go
+    through the same checks as :func:`load`: every cell, the primary key, the source keys, row references and
+    the row-count floor. A breach raises :class:`DataValidationError` naming the file, the line the row would
+    have, the column and the rule, and leaves the file as it was. The write is atomic and the manifest's
+    sha256 is refreshed. An unchanged table is not rewritten.
+    """
+    manifest = read_manifest(name, data_dir)
+    path = manifest.path
+    given, expected = list(frame.columns), manifest.column_names
+    missing = [c for c in expected if c not in given]
+    extra = [c for c in given if c not in expected]
+    if missing:
+        raise DataValidationError(path, "missing-column", f"the frame to write lacks {missing}", column=missing[0])
+    if extra:
+        raise DataValidationError(path, "extra-column", f"the frame to write has {extra}, which "
+                                  f"{manifest.manifest_path.name} does not declare", column=extra[0])
+    texts = []
+    for position, record in enumerate(frame[expected].itertuples(index=False, name=None)):
+        cells = {}
+        for column, value in zip(manifest.columns, record):
+            try:
+                cells[column.name] = format_cell(column, value)
+            except TypeError as err:
+                raise DataValidationError(path, f"type-{column.type}", f"row {position} of the frame to write: "
+                                          f"cannot write {err}", column=column.name) from None
+        texts.append(cells)
+    texts.sort(key=_row_sort_key(manifest))  # stable: rows equal on sort_by keep the frame's order
+    rows = [(index + 2, cells) for index, cells in enumerate(texts)]  # the header is line 1
+    if not rows:
+        raise DataValidationError(path, "empty-file", "the frame to write has no rows")
+    _check_rows(manifest, rows, data_dir, bibliography)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(expected)
+    writer.writerows([cells[c] for c in expected] for _, cells in rows)
+    text = buffer.getvalue()
+    old = path.read_bytes().decode("utf-8", errors="replace") if path.is_file() else None
+    changed = old != text
+    added = removed = ()
+    if changed:
+        old_lines = old.splitlines()[1:] if old is not None else []
+        new_lines = text.splitlines()[1:]
+        old_set, new_set = set(old_lines), set(new_lines)
+        added = tuple(line for line in new_lines if line not in old_set)
+        removed = tuple(line for line in old_lines if line not in new_set)
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    if check or not changed:
+        return WriteResult(name, path, len(rows), digest, changed, False, added, removed)
+    atomic_write_text(path, text)
+    refresh_manifest_sha256(path, manifest.manifest_path)
+    return WriteResult(name, path, len(rows), digest, changed, True, added, removed)
 
 
 def load(name: str, *, data_dir: Path = DATA_DIR, bibliography: Path = BIBLIOGRAPHY) -> pd.DataFrame:
@@ -340,6 +522,15 @@ def load(name: str, *, data_dir: Path = DATA_DIR, bibliography: Path = BIBLIOGRA
     manifest = read_manifest(name, data_dir)
     text = _read_text(manifest)
     rows = _parse_rows(manifest, text)
+    typed = _check_rows(manifest, rows, data_dir, bibliography)
+    frame = pd.DataFrame({c.name: _to_series(c, [values[c.name] for _, values in typed]) for c in manifest.columns})
+    frame.attrs["manifest"] = manifest
+    return frame
+
+
+def _check_rows(manifest: Manifest, rows: list[tuple[int, dict[str, str]]], data_dir: Path,
+                bibliography: Path) -> list[tuple[int, dict[str, Any]]]:
+    """The checks :func:`load` and :func:`write` share, on rows of cell text; returns the typed rows."""
     typed = _check_cells(manifest, rows)
     _check_primary_key(manifest, typed)
     _check_source_keys(manifest, typed, bibliography)
@@ -347,9 +538,7 @@ def load(name: str, *, data_dir: Path = DATA_DIR, bibliography: Path = BIBLIOGRA
     if manifest.min_rows is not None and len(rows) < manifest.min_rows:
         raise DataValidationError(manifest.path, "min-rows",
                                   f"{len(rows)} data rows, fewer than the manifest's floor of {manifest.min_rows}")
-    frame = pd.DataFrame({c.name: _to_series(c, [values[c.name] for _, values in typed]) for c in manifest.columns})
-    frame.attrs["manifest"] = manifest
-    return frame
+    return typed
 
 
 def _read_text(manifest: Manifest) -> str:

@@ -3,6 +3,7 @@
     python -m iranrussia.maintenance build [OUTPUT_ROOT]   # strict, fresh, offline book build
     python -m iranrussia.maintenance execute [NB ...]      # re-execute notebooks in place
     python -m iranrussia.maintenance rehash [TABLE ...]    # refresh sha256 in data manifests
+    python -m iranrussia.maintenance normalise [--check] [NB ...]  # one metadata form for every notebook
 """
 
 from __future__ import annotations
@@ -41,16 +42,48 @@ def build_book(output_root: Path = REPO_ROOT) -> Path:
     return html
 
 
+#: Every notebook declares the same kernel, the one nbval and ``execute`` run.
+KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
+# Metadata the book uses: notebook level (the kernel, and the language the kernel reported) and cell level
+# (tags that hide input or cells, and MyST-NB's figure captions, names and alt text). Everything else is an
+# authoring tool's (jupytext's lines_to_next_cell, per-cell execution timestamps, collapsed/scrolled state)
+# and would show in diffs without meaning anything.
+_NOTEBOOK_METADATA = {"kernelspec", "language_info"}
+_CELL_METADATA = {"tags", "mystnb"}
+
+
+def normalise(notebook: nbformat.NotebookNode) -> bool:
+    """Give ``notebook`` the book's one metadata form, in place (outputs untouched); True if anything changed."""
+    before = nbformat.writes(notebook)
+    for key in set(notebook.metadata) - _NOTEBOOK_METADATA:
+        del notebook.metadata[key]
+    notebook.metadata["kernelspec"] = dict(KERNELSPEC)
+    for cell in notebook.cells:
+        for key in set(cell.metadata) - _CELL_METADATA:
+            del cell.metadata[key]
+    return nbformat.writes(notebook) != before
+
+
+def normalise_notebooks(paths: list[Path], *, check: bool = False) -> list[Path]:
+    """Normalise each notebook's metadata in place (or with ``check`` only list those that need it)."""
+    changed = []
+    for path in paths:
+        notebook = nbformat.read(path, as_version=4)
+        if normalise(notebook):
+            changed.append(path)
+            if not check:
+                atomic_write_text(path, notebook_text(notebook))
+    return changed
+
+
 def execute_notebooks(paths: list[Path]) -> None:
     """Run each notebook top to bottom in a fresh kernel, saving its outputs in place."""
     for path in paths:
         started = time.monotonic()
         notebook = nbformat.read(path, as_version=4)
-        # Authoring-tool metadata (e.g. jupytext's) is not part of the book; keep notebooks clean.
-        notebook.metadata.pop("jupytext", None)
-        # No per-cell timestamps either: rerunning an unchanged notebook should leave git with nothing to show.
-        for cell in notebook.cells:
-            cell.metadata.pop("execution", None)
+        # One metadata form (no authoring-tool leftovers, no per-cell timestamps): rerunning an unchanged
+        # notebook should leave git with nothing to show.
+        normalise(notebook)
         client = NotebookClient(notebook, timeout=NOTEBOOK_TIMEOUT_S, kernel_name="python3", record_timing=False,
                                 resources={"metadata": {"path": str(path.parent)}})
         client.execute()
@@ -92,6 +125,15 @@ def main(argv: list[str]) -> None:
             rehash(rest or table_names(DATA_DIR))
         except (ValueError, OSError, yaml.YAMLError) as err:  # a manifest to fix by hand: say which and why
             raise SystemExit(f"[rehash] {err}") from None
+    elif command == "normalise":
+        check = "--check" in rest
+        paths = [Path(p).resolve() for p in rest if p != "--check"] or sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
+        changed = normalise_notebooks(paths, check=check)
+        for path in changed:
+            print(f"[normalise] {path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path}: "
+                  + ("metadata not in the book's form (run `python3 tasks.py lint --fix`)" if check else "normalised"))
+        if check and changed:
+            raise SystemExit(1)
     else:
         raise SystemExit(__doc__)
 

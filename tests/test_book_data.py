@@ -80,3 +80,12 @@ def test_every_citation_in_prose_resolves():
 def test_every_bibliography_entry_is_used():
     unused = read_bibliography(BIBLIOGRAPHY).keys() - notebook_citations() - data_citations()
     assert not unused, f"entries of references.bib that no table row or page cites: {sorted(unused)}"
+
+
+@pytest.mark.parametrize("name", [n for n in table_names() if "period_type" in read_manifest(n).column_names])
+def test_iranian_years_run_nowruz_to_nowruz(name):
+    # A row labelled as a whole Iranian year (1402) must span that year's dates (21 Mar 2023 - 19 Mar 2024),
+    # never a calendar year: the rule the manifests cite from builders/trade_common.py.
+    from builders.trade_common import check_iranian_rows
+
+    check_iranian_rows(load(name))

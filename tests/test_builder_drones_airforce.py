@@ -15,12 +15,15 @@ The expected monthly figures below are sums of those lines done by hand.
 """
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from builders import drones_airforce as da
+from builders.common import write_tables
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "arms" / "missile_attacks_daily_fixture.csv"
 
@@ -56,7 +59,7 @@ def test_november_subtotal_below_launched_is_flagged(table):
     assert (nov["is_shahed_subtotal"], nov["n_reports_with_subtotal"]) == (130, 2)
     assert nov["combined_count"]           # 120 'of which Shaheds' out of 200 launched
     assert nov["partial_month"]            # compilation ends 4 Nov
-    assert nov["last_report"] == "2024-11-04"
+    assert nov["last_report"] == dt.date(2024, 11, 4)
 
 
 def test_shahed_rule_is_name_based():
@@ -72,14 +75,30 @@ def test_validate_rejects_gaps(table):
         da.validate(broken)
 
 
-def test_write_refreshes_manifest_hash(tmp_path, table):
-    manifest = tmp_path / "drones_monthly.yml"
-    manifest.write_text("name: drones_monthly\nsha256: 0\n", encoding="utf-8")
-    digest = da.write(table.reset_index(), tmp_path)
-    assert f"sha256: {digest}" in manifest.read_text(encoding="utf-8")
+def test_written_table_follows_its_manifest(scratch_manifests, table):
+    tmp_path = scratch_manifests("drones_monthly")
+    assert write_tables({"drones_monthly": table.reset_index()}, data_dir=tmp_path, say=lambda _: None) == 0
     text = (tmp_path / "drones_monthly.csv").read_text(encoding="utf-8").splitlines()
     assert text[0].startswith("month,month_start,month_end,launched")
-    assert text[3].startswith("2024-11,2024-11-01,2024-11-30,210,180,5,2,130,2,true,0,")
+    assert text[3].startswith("2024-11,2024-11-01,2024-11-30,210,180,5,2,130,2,true,0,2024-11-02,2024-11-04,true,")
+    digest = hashlib.sha256((tmp_path / "drones_monthly.csv").read_bytes()).hexdigest()
+    assert f"sha256: {digest}" in (tmp_path / "drones_monthly.yml").read_text(encoding="utf-8")
+    # a check of the same frame against what was just written finds nothing to change
+    assert write_tables({"drones_monthly": table.reset_index()}, data_dir=tmp_path, check=True,
+                        say=lambda _: None) == 0
+
+
+def test_check_reports_a_difference_and_writes_nothing(scratch_manifests, table):
+    tmp_path = scratch_manifests("drones_monthly")
+    write_tables({"drones_monthly": table.reset_index()}, data_dir=tmp_path, say=lambda _: None)
+    before = (tmp_path / "drones_monthly.csv").read_bytes()
+    changed = table.reset_index()
+    changed.loc[0, "launched"] = 51
+    said = []
+    assert write_tables({"drones_monthly": changed}, data_dir=tmp_path, check=True, say=said.append) == 1
+    assert (tmp_path / "drones_monthly.csv").read_bytes() == before
+    assert said[0] == "drones_monthly: 3 rows, DIFFERS from drones_monthly.csv: 1 lines new, 1 lines gone"
+    assert said[1].startswith("  + 2024-09,2024-09-01,2024-09-30,51,45,")
 
 
 # ------------------------------------------------------- the committed table (reads data/ only) ----

@@ -29,12 +29,17 @@ So, with the scrape ending on 2021-12-10: 2021-09 0, 2021-10 1, 2021-11 1, 2021-
 """
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from builders import policy_ofac as po
+from builders.common import write_tables
+from iranrussia.data import DataValidationError
+SEP_8, OCT_18, OCT_19 = dt.date(2022, 9, 8), dt.date(2023, 10, 18), dt.date(2023, 10, 19)
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "policy"
 
@@ -50,25 +55,25 @@ def mon():
                       last_date="2021-12-10")
 
 
-def test_one_row_per_action_and_type_in_order(des):
-    assert list(zip(des["action_date"], des["entry_type"])) == [
-        ("2022-09-08", "individual"), ("2022-09-08", "entity"), ("2023-10-18", "entity"), ("2023-10-18", "vessel")]
+def test_one_row_per_action_and_type(des):
+    assert sorted(zip(des["action_date"].astype(str), des["entry_type"])) == [
+        ("2022-09-08", "entity"), ("2022-09-08", "individual"), ("2023-10-18", "entity"), ("2023-10-18", "vessel")]
 
 
 def test_first_action_counts_and_tags(des):
-    ent = des[(des["action_date"] == "2022-09-08") & (des["entry_type"] == "entity")].iloc[0]
+    ent = des[(des["action_date"] == SEP_8) & (des["entry_type"] == "entity")].iloc[0]
     assert (ent["new_listings"], ent["retagged"], ent["entries"]) == (2, 0, 2)
     assert ent["tags_added"] == "IFSR;NPWMD;RUSSIA-EO14024"
     assert ent["max_days_after_action"] == 0
-    ind = des[(des["action_date"] == "2022-09-08") & (des["entry_type"] == "individual")].iloc[0]
+    ind = des[(des["action_date"] == SEP_8) & (des["entry_type"] == "individual")].iloc[0]
     assert (ind["new_listings"], ind["retagged"]) == (1, 0)
 
 
 def test_retagged_entries_do_not_set_first_seen(des):
-    ent = des[(des["action_date"] == "2023-10-18") & (des["entry_type"] == "entity")].iloc[0]
+    ent = des[(des["action_date"] == OCT_18) & (des["entry_type"] == "entity")].iloc[0]
     assert (ent["new_listings"], ent["retagged"], ent["entries"]) == (1, 1, 2)
     # only entry 5 is new: first seen 2023-10-19, one day after the action
-    assert (ent["first_seen_first"], ent["first_seen_last"], ent["max_days_after_action"]) == ("2023-10-19", "2023-10-19", 1)
+    assert (ent["first_seen_first"], ent["first_seen_last"], ent["max_days_after_action"]) == (OCT_19, OCT_19, 1)
     ves = des[des["entry_type"] == "vessel"].iloc[0]
     assert (ves["new_listings"], ves["retagged"]) == (0, 1)
     assert pd.isna(ves["first_seen_first"]) and pd.isna(ves["max_days_after_action"])
@@ -103,10 +108,25 @@ def test_unknown_change_is_refused():
         po.designations(df)
 
 
-def test_write_refreshes_manifest_hash(tmp_path, des):
-    (tmp_path / "policy_designations.yml").write_text("name: policy_designations\nsha256: 0\n", encoding="utf-8")
-    digest = po.write(des, "policy_designations", po.DESIGNATION_COLUMNS, tmp_path)
-    assert f"sha256: {digest}" in (tmp_path / "policy_designations.yml").read_text(encoding="utf-8")
+def test_written_table_follows_its_manifest(scratch_manifests, des):
+    tmp_path = scratch_manifests("policy_designations")  # the writer takes column and row order from it
+    assert write_tables({"policy_designations": des}, data_dir=tmp_path, say=lambda _: None) == 0
     lines = (tmp_path / "policy_designations.csv").read_text(encoding="utf-8").splitlines()
-    assert lines[0] == ",".join(po.DESIGNATION_COLUMNS)
+    assert lines[0] == ("action_date,entry_type,new_listings,retagged,entries,first_seen_first,first_seen_last,"
+                        "max_days_after_action,tags_added,source")
+    # action date first, then entry type in the manifest's enum order (individual before entity)
+    assert [line.split(",")[:2] for line in lines[1:]] == [
+        ["2022-09-08", "individual"], ["2022-09-08", "entity"], ["2023-10-18", "entity"], ["2023-10-18", "vessel"]]
     assert lines[-1].startswith("2023-10-18,vessel,0,1,1,,,,IRAN-CON-ARMS-EO,")
+    digest = hashlib.sha256((tmp_path / "policy_designations.csv").read_bytes()).hexdigest()
+    assert f"sha256: {digest}" in (tmp_path / "policy_designations.yml").read_text(encoding="utf-8")
+
+
+def test_a_table_that_breaks_its_manifest_is_not_written(scratch_manifests, des):
+    tmp_path = scratch_manifests("policy_designations")
+    (tmp_path / "policy_designations.csv").write_text("kept\n", encoding="utf-8")
+    broken = des.assign(entry_type=des["entry_type"].replace({"vessel": "ship"}))
+    with pytest.raises(DataValidationError, match="'ship' is not one of") as caught:
+        write_tables({"policy_designations": broken}, data_dir=tmp_path, say=lambda _: None)
+    assert (caught.value.rule, caught.value.column, caught.value.line) == ("enum", "entry_type", 5)
+    assert (tmp_path / "policy_designations.csv").read_text(encoding="utf-8") == "kept\n"

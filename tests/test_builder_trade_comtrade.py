@@ -41,7 +41,7 @@ def test_rows_direction_and_units(answer):
         ("un_comtrade_irn", "russia_to_iran"): 987.654,       # Iran's imports (M), 987654321 -> 987.654
         ("un_comtrade_irn", "iran_to_russia"): 300.0,         # Iran's exports (X)
     }
-    assert set(rows["period_start"]) == {"2019-01-01"} and set(rows["period_end"]) == {"2019-12-31"}
+    assert set(rows["period_start"]) == {dt.date(2019, 1, 1)} and set(rows["period_end"]) == {dt.date(2019, 12, 31)}
     assert set(rows["source"]) == {"un-comtrade-database"}
     assert all("2026-01-02" in n for n in rows["note"])
 

@@ -1,13 +1,14 @@
 """Offline tests of builders/trade_cow.py on small hand-made fixtures (no /work/shared needed)."""
+import argparse
 import datetime as dt
 from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
 
 from builders import trade_common, trade_cow
-from iranrussia.data import file_sha256
+from builders.common import write_tables
+from iranrussia.data import file_sha256, load
 
 FIX = Path(__file__).parent / "fixtures" / "trade"
 
@@ -48,7 +49,7 @@ def test_bilateral_metadata(ndy):
     assert set(rows["reporter"]) == {"cow_imf_dots"}
     assert set(rows["period_type"]) == {"calendar_year"}
     r = rows[rows["period_label"] == "2014"].iloc[0]
-    assert (r["period_start"], r["period_end"]) == ("2014-01-01", "2014-12-31")
+    assert (r["period_start"], r["period_end"]) == (dt.date(2014, 1, 1), dt.date(2014, 12, 31))
     assert all("cow-trade-v4" in s.split(";") for s in rows["source"])
 
 
@@ -66,12 +67,13 @@ def test_totals_are_marked_as_the_books_calculation(ndy):
 
 
 @pytest.mark.parametrize("table", ["trade_bilateral", "trade_partners"])
-def test_qualifiers_written_are_allowed_by_the_manifest(ndy, table):
-    manifest = yaml.safe_load((trade_common.DATA_DIR / f"{table}.yml").read_text(encoding="utf-8"))
-    allowed = next(c["enum"] for c in manifest["columns"] if c["name"] == "value_qualifier")
+def test_derived_rows_pass_their_manifest(scratch_manifests, ndy, table):
+    # Written through the real manifest: every column, enum, key and source key checked before the write.
     rows = (trade_cow.bilateral_rows(ndy) if table == "trade_bilateral" else
             trade_cow.partner_rows(pd.read_csv(FIX / "cow_partners_sample.csv"), pd.read_csv(FIX / "cow_sy_sample.csv")))
-    assert set(rows["value_qualifier"]) <= set(allowed)
+    data_dir = scratch_manifests(table)
+    assert write_tables({table: rows}, data_dir=data_dir, say=lambda _: None) == 0
+    assert len(load(table, data_dir=data_dir)) == len(rows)
 
 
 def test_partner_rows():
@@ -98,29 +100,29 @@ def test_missing_column_is_reported(ndy):
         trade_cow.bilateral_rows(ndy.drop(columns=["russia_imports_from_iran_musd"]))
 
 
-def test_rerun_keeps_hand_rows(tmp_path, ndy):
-    raw = tmp_path / "raw"
+def test_rerun_keeps_hand_rows(scratch_manifests, ndy):
+    raw = scratch_manifests("trade_bilateral", "trade_partners") / "raw"
     raw.mkdir()
-    (raw / trade_cow.NDY_FILE).write_text((FIX / "cow_ndy_sample.csv").read_text())
-    (raw / trade_cow.PARTNERS_FILE).write_text((FIX / "cow_partners_sample.csv").read_text())
-    (raw / trade_cow.SY_FILE).write_text((FIX / "cow_sy_sample.csv").read_text())
-    data = tmp_path / "data"
-    data.mkdir()
+    for name, fixture in ((trade_cow.NDY_FILE, "cow_ndy_sample.csv"), (trade_cow.PARTNERS_FILE, "cow_partners_sample.csv"),
+                          (trade_cow.SY_FILE, "cow_sy_sample.csv")):
+        (raw / name).write_text((FIX / fixture).read_text())
+    data_dir = raw.parent
     hand = pd.DataFrame([{
         "period_label": "2021", "period_type": "calendar_year", "calendar": "gregorian",
-        "period_start": "2021-01-01", "period_end": "2021-12-31", "reporter": "russia_customs_fcs",
-        "flow": "russia_to_iran", "value_musd": "3070", "value_qualifier": "as_reported",
-        "source": "some-key", "note": "hand row"}])
-    hand.to_csv(data / "trade_bilateral.csv", index=False)
-    (data / "trade_bilateral.yml").write_text("name: trade_bilateral\nsha256: old\ncolumns: []\n")
+        "period_start": dt.date(2021, 1, 1), "period_end": dt.date(2021, 12, 31), "reporter": "russia_customs_fcs",
+        "flow": "russia_to_iran", "value_musd": 3070, "value_qualifier": "as_reported",
+        "source": "cow-trade-v4", "note": "hand row"}])
+    partners = trade_cow.partner_rows(pd.read_csv(FIX / "cow_partners_sample.csv"), pd.read_csv(FIX / "cow_sy_sample.csv"))
+    write_tables({"trade_bilateral": hand, "trade_partners": partners}, data_dir=data_dir, say=lambda _: None)
+    args = argparse.Namespace(raw_dir=raw, data_dir=data_dir)
     for _ in range(2):                                   # a second run must not duplicate anything
-        trade_cow.build(raw, data)
-    out = pd.read_csv(data / "trade_bilateral.csv", dtype=str, keep_default_na=False)
+        write_tables(trade_cow.build(args), data_dir=data_dir, say=lambda _: None)
+    out = load("trade_bilateral", data_dir=data_dir)
     assert (out["reporter"] == "russia_customs_fcs").sum() == 1
     assert (out["reporter"] == "cow_imf_dots").sum() == 7
-    manifest = (data / "trade_bilateral.yml").read_text()
-    assert f"sha256: {file_sha256(data / 'trade_bilateral.csv')}" in manifest
-    assert "sha256: old" not in manifest
+    assert f"sha256: {file_sha256(data_dir / 'trade_bilateral.csv')}" in (data_dir / "trade_bilateral.yml").read_text()
+    # and a check of a third build finds the files as the second left them
+    assert write_tables(trade_cow.build(args), data_dir=data_dir, check=True, say=lambda _: None) == 0
 
 
 @pytest.mark.parametrize("year,start,end", [

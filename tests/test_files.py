@@ -173,11 +173,11 @@ KILL_HARNESS = textwrap.dedent("""\
     else:
         import pandas as pd
         from iranrussia import data
-        table = pd.read_csv(sys.argv[5], dtype=str, keep_default_na=False)
+        table = pd.read_csv(sys.argv[5], dtype={"row_id": str, "year": int, "note": str}, keep_default_na=False)
         if mode == "plain":
             data.atomic_write_text = plain_write_text
         limit_file_size()
-        data.write_table_csv(table, target, list(table.columns))
+        data.write(target.stem, table, data_dir=target.parent)
     print("not killed")
     """)
 

@@ -3,6 +3,7 @@ with an error naming the file, the line, the column and the rule."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import textwrap
 from pathlib import Path
@@ -11,7 +12,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from iranrussia.data import DataValidationError, load, read_manifest, refresh_manifest_sha256
+from iranrussia.data import Column, DataValidationError, format_cell, load, read_manifest, refresh_manifest_sha256, write
 
 BIB = textwrap.dedent("""\
     @misc{agency-2024-report,
@@ -220,6 +221,48 @@ def test_broken_manifest_is_refused(tmp_path, change, message):
     assert caught.value.file == tmp_path / "data" / "sample.yml"
 
 
+def _with_flow_enum(enum) -> list[dict]:
+    return [dict(c, enum=enum) if c["name"] == "flow" else c for c in COLUMNS]
+
+
+def test_labelled_enum_gives_values_and_their_labels(tmp_path):
+    labels = {"russia_to_iran": "Russia to Iran", "iran_to_russia": "Iran to Russia"}
+    data_dir = write_table(tmp_path, csv_of(*GOOD_ROWS), columns=_with_flow_enum(labels))
+    flow = read_manifest("sample", data_dir).column("flow")
+    assert flow.enum == ("russia_to_iran", "iran_to_russia")
+    assert flow.labels == labels
+    assert flow.label("iran_to_russia") == "Iran to Russia"
+    with pytest.raises(KeyError, match="no label for 'both'"):
+        flow.label("both")
+    with pytest.raises(KeyError, match="no column 'nope'"):
+        read_manifest("sample", data_dir).column("nope")
+
+
+def test_labelled_enum_still_refuses_a_value_it_does_not_list(tmp_path):
+    labels = {"russia_to_iran": "Russia to Iran"}
+    data_dir = write_table(tmp_path, csv_of(*GOOD_ROWS), columns=_with_flow_enum(labels))
+    with pytest.raises(DataValidationError, match="'iran_to_russia' is not one of") as caught:
+        load("sample", data_dir=data_dir, bibliography=tmp_path / "references.bib")
+    assert (caught.value.rule, caught.value.line, caught.value.column) == ("enum", 3, "flow")
+
+
+@pytest.mark.parametrize(
+    ("enum", "message"),
+    [
+        ({"russia_to_iran": "", "iran_to_russia": "Iran to Russia"}, "label of enum value 'russia_to_iran'"),
+        ({"russia_to_iran": 3, "iran_to_russia": "Iran to Russia"}, "label of enum value 'russia_to_iran'"),
+        ({"russia_to_iran": "Same", "iran_to_russia": "Same"}, "same label"),
+        ({"russia_to_iran": "<b>Russia</b>", "iran_to_russia": "Iran"}, "label of enum value"),
+        ("russia_to_iran", "list of values or a mapping"),
+    ],
+)
+def test_broken_labelled_enum_is_refused(tmp_path, enum, message):
+    write_table(tmp_path, csv_of(*GOOD_ROWS), columns=_with_flow_enum(enum))
+    with pytest.raises(DataValidationError, match=message) as caught:
+        read_manifest("sample", tmp_path / "data")
+    assert caught.value.column == "flow"
+
+
 # ---------------------------------------------------- recording an intended change: the manifest hash ----
 
 def test_refresh_manifest_sha256_rewrites_only_the_hash_line(tmp_path):
@@ -360,3 +403,121 @@ def test_row_reference_column_must_be_text(tmp_path):
     (data_dir / "verdicts.yml").write_text(yaml.safe_dump(manifest, sort_keys=False), encoding="utf-8")
     with pytest.raises(DataValidationError, match="a row-reference column is of type string"):
         load_refs(tmp_path)
+
+
+# ------------------------------------------------------------- writing through the manifest: data.write ----
+
+def typed_rows(**change) -> pd.DataFrame:
+    """GOOD_ROWS as a builder hands them over: typed values, columns in another order than the manifest's."""
+    frame = pd.DataFrame({
+        "source": ["agency-2024-report;office-2023-statistics", "agency-2024-report"],
+        "row_id": ["R02", "R01"], "date": [dt.date(2023, 3, 21), dt.date(2022, 7, 19)],
+        "flow": ["iran_to_russia", "russia_to_iran"], "count": [None, 3], "value_musd": [800.0, 1200.5],
+        "confirmed": [False, True],
+    })
+    for column, values in change.items():
+        frame[column] = values
+    return frame
+
+
+def test_write_takes_column_order_row_order_and_cell_text_from_the_manifest(tmp_path):
+    data_dir = write_table(tmp_path, csv_of(*GOOD_ROWS))
+    (data_dir / "sample.csv").unlink()
+    result = write("sample", typed_rows(), data_dir=data_dir, bibliography=tmp_path / "references.bib")
+    assert result.written and result.rows == 2
+    # header in manifest order; rows by the primary key (R01 first); 800.0 -> 800, None -> empty, dates ISO
+    assert (data_dir / "sample.csv").read_text(encoding="utf-8") == csv_of(
+        "R01,2022-07-19,russia_to_iran,3,1200.5,true,agency-2024-report",
+        "R02,2023-03-21,iran_to_russia,,800,false,agency-2024-report;office-2023-statistics")
+    assert load("sample", data_dir=data_dir, bibliography=tmp_path / "references.bib")["row_id"].tolist() == [
+        "R01", "R02"]
+
+
+def test_write_of_an_unchanged_table_leaves_the_file_alone_and_a_check_reports_a_change(tmp_path):
+    data_dir = write_table(tmp_path, csv_of(*GOOD_ROWS))
+    bib = tmp_path / "references.bib"
+    before = (data_dir / "sample.csv").stat().st_mtime_ns
+    assert not write("sample", typed_rows(), data_dir=data_dir, bibliography=bib).changed
+    assert (data_dir / "sample.csv").stat().st_mtime_ns == before
+    check = write("sample", typed_rows(value_musd=[801.0, 1200.5]), data_dir=data_dir, bibliography=bib, check=True)
+    assert check.changed and not check.written
+    assert check.added == ("R02,2023-03-21,iran_to_russia,,801,false,agency-2024-report;office-2023-statistics",)
+    assert check.removed == (GOOD_ROWS[1],)
+    assert (data_dir / "sample.csv").read_text(encoding="utf-8") == csv_of(*GOOD_ROWS)
+
+
+@pytest.mark.parametrize(
+    ("change", "rule", "column", "line"),
+    [
+        ({"flow": ["iran_to_russia", "both_ways"]}, "enum", "flow", 2),           # R01 sorts first: line 2
+        ({"row_id": ["R01", "R01"]}, "primary-key-unique", "row_id", 3),
+        ({"source": ["agency-2024-report", "no-such-key"]}, "source-key", "source", 2),
+        ({"value_musd": [800.0, -5.0]}, "minimum", "value_musd", 2),
+        ({"count": ["3", None]}, "type-integer", "count", None),                  # text is not an integer
+        ({"count": [2.5, None]}, "type-integer", "count", None),
+        ({"confirmed": [1, 0]}, "type-boolean", "confirmed", None),
+        ({"date": ["2023-03-21", "2022-07-19"]}, "type-date", "date", None),
+        ({"value_musd": [float("inf"), 1.0]}, "type-number", "value_musd", None),
+        ({"note": ["a", "b"]}, "extra-column", "note", None),
+    ],
+)
+def test_write_refuses_what_load_would_refuse_and_leaves_the_file_as_it_was(tmp_path, change, rule, column, line):
+    data_dir = write_table(tmp_path, csv_of(*GOOD_ROWS))
+    with pytest.raises(DataValidationError) as caught:
+        write("sample", typed_rows(**change), data_dir=data_dir, bibliography=tmp_path / "references.bib")
+    assert (caught.value.rule, caught.value.column, caught.value.line) == (rule, column, line)
+    assert (data_dir / "sample.csv").read_text(encoding="utf-8") == csv_of(*GOOD_ROWS)
+    assert str(caught.value).startswith(str(data_dir / "sample.csv"))
+
+
+def test_write_refuses_a_frame_without_a_declared_column(tmp_path):
+    data_dir = write_table(tmp_path, csv_of(*GOOD_ROWS))
+    with pytest.raises(DataValidationError, match=r"lacks \['confirmed'\]") as caught:
+        write("sample", typed_rows().drop(columns="confirmed"), data_dir=data_dir,
+              bibliography=tmp_path / "references.bib")
+    assert caught.value.rule == "missing-column"
+
+
+def test_sort_by_orders_numbers_as_numbers_and_enums_in_their_listed_order(tmp_path):
+    data_dir = write_table(tmp_path, csv_of(*GOOD_ROWS),
+                           sort_by=[{"column": "flow", "order": "enum"}, "value_musd"])
+    frame = typed_rows(row_id=["R02", "R01"], flow=["russia_to_iran", "russia_to_iran"],
+                       value_musd=[800.0, 95.0])
+    frame = pd.concat([frame, typed_rows(row_id=["R03", "R04"], flow=["iran_to_russia", "russia_to_iran"],
+                                         value_musd=[1.0, 10000.0])], ignore_index=True)
+    write("sample", frame, data_dir=data_dir, bibliography=tmp_path / "references.bib")
+    lines = (data_dir / "sample.csv").read_text(encoding="utf-8").splitlines()[1:]
+    # russia_to_iran is listed first in the enum; 95 < 800 < 10000 as numbers (as text "10000" < "800")
+    assert [line.split(",")[0] for line in lines] == ["R01", "R02", "R04", "R03"]
+
+
+@pytest.mark.parametrize("sort_by", [["nope"], [{"column": "count", "order": "enum"}], ["flow", "flow"], "flow"])
+def test_broken_sort_by_is_refused(tmp_path, sort_by):
+    write_table(tmp_path, csv_of(*GOOD_ROWS), sort_by=sort_by)
+    with pytest.raises(DataValidationError, match="sort_by") as caught:
+        read_manifest("sample", tmp_path / "data")
+    assert caught.value.rule == "manifest"
+
+
+@pytest.mark.parametrize(
+    ("column_type", "value", "text"),
+    [
+        ("number", 0.1, "0.1"), ("number", 1e-7, "0.0000001"), ("number", 1e16, "10000000000000000"),
+        ("number", -0.0, "0"), ("number", 3, "3"), ("number", 2.50, "2.5"),
+        ("integer", 7, "7"), ("integer", 7.0, "7"), ("integer", None, ""), ("integer", float("nan"), ""),
+        ("date", dt.date(2024, 3, 19), "2024-03-19"), ("date", pd.Timestamp("2024-03-19"), "2024-03-19"),
+        ("boolean", True, "true"), ("boolean", False, "false"), ("string", "a, b", "a, b"), ("string", pd.NA, ""),
+    ],
+)
+def test_format_cell_writes_each_type_one_way(column_type, value, text):
+    column = Column(name="c", type=column_type, description="x", unit="u")
+    assert format_cell(column, value) == text
+
+
+@pytest.mark.parametrize(("column_type", "value"), [
+    ("integer", True), ("number", True), ("string", 5), ("date", pd.Timestamp("2024-03-19 12:00")),
+    ("date", dt.datetime(2024, 3, 19)), ("boolean", "true"), ("number", "1.5"),
+])
+def test_format_cell_refuses_a_value_of_another_type(column_type, value):
+    with pytest.raises(TypeError, match=f"is not a {column_type} value"):
+        format_cell(Column(name="c", type=column_type, description="x", unit="u"), value)

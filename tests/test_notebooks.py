@@ -110,3 +110,30 @@ def test_question_chapter_has_four_figures_and_checks_the_seed_claims(path):
                       for c in chapter for o in c.get("outputs", []))
     assert "## checking the seed articles' claims" in text.lower(), "no section checking the seed articles' claims"
     assert len(VERDICTS.findall(text)) >= 2, "the claims section gives no verdicts"
+
+
+# ----------------------------------------------------------------- one metadata form (maintenance.normalise) ----
+
+def test_normalise_keeps_what_the_book_uses_and_drops_authoring_leftovers():
+    import nbformat
+
+    from iranrussia.maintenance import KERNELSPEC, normalise
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.metadata.update({"jupytext": {"formats": "ipynb,md"}, "language_info": {"name": "python"}})
+    cell = nbformat.v4.new_code_cell("1 + 1", metadata={
+        "tags": ["remove-input"], "mystnb": {"figure": {"caption": "c"}}, "lines_to_next_cell": 2,
+        "execution": {"iopub.status.busy": "2026-12-01T10:00:00Z"}, "collapsed": True})
+    cell.outputs = [nbformat.v4.new_output("execute_result", data={"text/plain": "2"}, execution_count=1)]
+    notebook.cells = [cell]
+    assert normalise(notebook) is True
+    assert dict(notebook.metadata) == {"language_info": {"name": "python"}, "kernelspec": KERNELSPEC}
+    assert dict(notebook.cells[0].metadata) == {"tags": ["remove-input"], "mystnb": {"figure": {"caption": "c"}}}
+    assert notebook.cells[0].outputs[0]["data"] == {"text/plain": "2"}  # outputs are nbval's: untouched
+    assert normalise(notebook) is False
+
+
+def test_committed_notebooks_have_the_one_metadata_form():
+    from iranrussia.maintenance import normalise_notebooks
+
+    assert normalise_notebooks(NOTEBOOKS, check=True) == [], "run: python3 tasks.py lint --fix"
