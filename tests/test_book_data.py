@@ -89,3 +89,16 @@ def test_iranian_years_run_nowruz_to_nowruz(name):
     from builders.trade_common import check_iranian_rows
 
     check_iranian_rows(load(name))
+
+
+BUILDER_FILES = sorted(p for p in (REPO_ROOT / "builders").rglob("*.py") if p.name not in ("common.py", "__init__.py"))
+
+
+@pytest.mark.parametrize("path", BUILDER_FILES, ids=lambda p: str(p.relative_to(REPO_ROOT)))
+def test_builder_writes_only_through_the_manifest(path):
+    # Builders hand typed frames to builders.common.run, which writes them through iranrussia.data.write:
+    # no writer, column list or number formatter of their own (the table contract lives in the manifest).
+    source = path.read_text(encoding="utf-8")
+    for pattern in (r"\.to_csv\(", r"atomic_write", r"write_text\(", r"refresh_manifest_sha256", r"_COLUMNS\s*=",
+                    r"sys\.path\.insert", r":\.\d+f\}"):
+        assert not re.search(pattern, source), f"{path.name}: {pattern!r} (write through builders.common.run)"
