@@ -45,8 +45,10 @@ def venv_python() -> Path:
 def ensure_venv() -> Path:
     """Create .venv from requirements.txt unless it already matches the file's hash."""
     if sys.version_info[:2] != SUPPORTED_PYTHON:
-        sys.exit(f"[tasks] this book pins its packages for Python {'.'.join(map(str, SUPPORTED_PYTHON))}; "
-                 f"run tasks.py with python3.11 (this is {sys.version.split()[0]})")
+        sys.exit(
+            f"[tasks] this book pins its packages for Python {'.'.join(map(str, SUPPORTED_PYTHON))}; "
+            f"run tasks.py with python3.11 (this is {sys.version.split()[0]})"
+        )
     wanted = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()
     if venv_python().exists() and STAMP.exists() and STAMP.read_text().strip() == wanted:
         return venv_python()
@@ -56,8 +58,12 @@ def ensure_venv() -> Path:
     run(sys.executable, "-m", "venv", VENV)
     run(venv_python(), "-m", "pip", "install", "--quiet", "--requirement", REQUIREMENTS)
     # Make the repository's own packages (iranrussia, builders) importable in the venv and its kernels.
-    purelib = subprocess.run([str(venv_python()), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
-                             capture_output=True, text=True, check=True).stdout.strip()
+    purelib = subprocess.run(
+        [str(venv_python()), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     (Path(purelib) / "iranrussia-book.pth").write_text(str(ROOT) + "\n")
     STAMP.write_text(wanted + "\n")
     return venv_python()
@@ -72,8 +78,10 @@ def ensure_chromium() -> None:
         run("apt-get", "update", "--quiet", env=env)
         run("apt-get", "install", "--quiet", "--yes", "--no-install-recommends", "chromium", env=env)
         return
-    sys.exit("[tasks] the browser test needs Chromium at /usr/bin/chromium: install Debian's 'chromium' package "
-             "(sudo apt-get install chromium) and run again")
+    sys.exit(
+        "[tasks] the browser test needs Chromium at /usr/bin/chromium: install Debian's 'chromium' package "
+        "(sudo apt-get install chromium) and run again"
+    )
 
 
 def main(argv: list[str]) -> None:

@@ -25,25 +25,36 @@ RAW_DIR = REPO_ROOT.parent / "shared" / "raw"
 Build = Callable[[argparse.Namespace], Mapping[str, pd.DataFrame]]
 
 
-def write_tables(tables: Mapping[str, pd.DataFrame], *, data_dir: Path = DATA_DIR,
-                 bibliography: Path = BIBLIOGRAPHY, check: bool = False, say=print) -> int:
+def write_tables(
+    tables: Mapping[str, pd.DataFrame],
+    *,
+    data_dir: Path = DATA_DIR,
+    bibliography: Path = BIBLIOGRAPHY,
+    check: bool = False,
+    say=print,
+) -> int:
     """Write (or with ``check`` compare) each table; return 1 if a check found a difference, else 0.
 
     Every table is checked before any is written, so a breach in the last leaves the first unwritten too.
     """
-    results = [data.write(name, frame, data_dir=data_dir, bibliography=bibliography, check=True)
-               for name, frame in tables.items()]
+    results = [
+        data.write(name, frame, data_dir=data_dir, bibliography=bibliography, check=True)
+        for name, frame in tables.items()
+    ]
     if not check:
-        results = [data.write(name, frame, data_dir=data_dir, bibliography=bibliography)
-                   for name, frame in tables.items()]
+        results = [
+            data.write(name, frame, data_dir=data_dir, bibliography=bibliography) for name, frame in tables.items()
+        ]
     for result in results:
         if not result.changed:
             say(f"{result.name}: {result.rows} rows, unchanged (sha256 {result.sha256[:12]})")
         elif result.written:
             say(f"{result.name}: {result.rows} rows written (sha256 {result.sha256[:12]})")
         else:
-            say(f"{result.name}: {result.rows} rows, DIFFERS from {result.path.name}: "
-                f"{len(result.added)} lines new, {len(result.removed)} lines gone")
+            say(
+                f"{result.name}: {result.rows} rows, DIFFERS from {result.path.name}: "
+                f"{len(result.added)} lines new, {len(result.removed)} lines gone"
+            )
             for prefix, lines in (("+", result.added), ("-", result.removed)):
                 for line in lines[:5]:
                     say(f"  {prefix} {line}")
@@ -52,8 +63,14 @@ def write_tables(tables: Mapping[str, pd.DataFrame], *, data_dir: Path = DATA_DI
     return 1 if check and any(r.changed for r in results) else 0
 
 
-def run(build: Build, *, description: str, inputs: Mapping[str, Path], argv: list[str] | None = None,
-        options: Callable[[argparse.ArgumentParser], None] | None = None) -> int:
+def run(
+    build: Build,
+    *,
+    description: str,
+    inputs: Mapping[str, Path],
+    argv: list[str] | None = None,
+    options: Callable[[argparse.ArgumentParser], None] | None = None,
+) -> int:
     """The command line of a builder: one ``--<input>`` option per raw input, ``--data-dir`` and ``--check``
     (``options`` may add a builder's own)."""
     parser = argparse.ArgumentParser(description=description)
@@ -62,7 +79,10 @@ def run(build: Build, *, description: str, inputs: Mapping[str, Path], argv: lis
     if options:
         options(parser)
     parser.add_argument("--data-dir", type=Path, default=DATA_DIR, help="where the tables and manifests are")
-    parser.add_argument("--check", action="store_true",
-                        help="build in memory and report differences from the committed tables; write nothing")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="build in memory and report differences from the committed tables; write nothing",
+    )
     args = parser.parse_args(argv)
     return write_tables(build(args), data_dir=args.data_dir, check=args.check)

@@ -16,6 +16,7 @@ together with another type cannot be split and are counted whole; months holding
 whose "of which Shaheds" sub-count (``is_shahed``) is below the launched figure, are flagged
 ``combined_count = true``. A row belongs to the month of its ``time_end`` (the report's date).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -77,8 +78,9 @@ def select_shahed(df: pd.DataFrame) -> pd.DataFrame:
     return sel
 
 
-def monthly(df: pd.DataFrame, coverage_start: dt.date, coverage_end: dt.date,
-            first_month: str = FIRST_MONTH) -> pd.DataFrame:
+def monthly(
+    df: pd.DataFrame, coverage_start: dt.date, coverage_end: dt.date, first_month: str = FIRST_MONTH
+) -> pd.DataFrame:
     """Monthly sums of the Shahed-type rows of ``df`` (the whole compilation) from FIRST_MONTH on.
 
     ``coverage_start``/``coverage_end``: first and last report date of the whole compilation, used to
@@ -106,21 +108,26 @@ def monthly(df: pd.DataFrame, coverage_start: dt.date, coverage_end: dt.date,
         if part["mixed"].any():
             notes.append("includes report(s) naming Shahed with another type")
         sub = part["is_shahed"]
-        rows.append({
-            "month": m, "month_start": start, "month_end": end,
-            "launched": int(part["launched"].fillna(0).sum()),
-            "destroyed": int(part["destroyed"].fillna(0).sum()),
-            "not_reach_goal": int(part["not_reach_goal"].fillna(0).sum()),
-            "n_reports": int(len(part)),
-            "is_shahed_subtotal": int(sub.sum()) if sub.notna().any() else None,
-            "n_reports_with_subtotal": int(sub.notna().sum()),
-            "combined_count": bool(part["combined_row"].any()),
-            "mixed_model_rows": int(part["mixed"].sum()),
-            "first_report": min(part["date"]) if len(part) else None,
-            "last_report": max(part["date"]) if len(part) else None,
-            "partial_month": partial, "source": SOURCE,
-            "note": "; ".join(notes),
-        })
+        rows.append(
+            {
+                "month": m,
+                "month_start": start,
+                "month_end": end,
+                "launched": int(part["launched"].fillna(0).sum()),
+                "destroyed": int(part["destroyed"].fillna(0).sum()),
+                "not_reach_goal": int(part["not_reach_goal"].fillna(0).sum()),
+                "n_reports": int(len(part)),
+                "is_shahed_subtotal": int(sub.sum()) if sub.notna().any() else None,
+                "n_reports_with_subtotal": int(sub.notna().sum()),
+                "combined_count": bool(part["combined_row"].any()),
+                "mixed_model_rows": int(part["mixed"].sum()),
+                "first_report": min(part["date"]) if len(part) else None,
+                "last_report": max(part["date"]) if len(part) else None,
+                "partial_month": partial,
+                "source": SOURCE,
+                "note": "; ".join(notes),
+            }
+        )
     return pd.DataFrame(rows)
 
 

@@ -29,6 +29,7 @@ Outputs, aggregates only (no names leave this script):
   baseline, not designations, and are never counted. If the raw folder also holds the compiler's monthly file
   (``us_ofac_sdn_monthly_new_iran_proliferation_entries_2021_2024.csv``) the builder checks that it agrees.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -45,8 +46,8 @@ ACTIONS_FILE = "us_ofac_sdn_iran_uav_missile_actions_2022_2024.csv"
 FIRST_SEEN_FILE = "us_ofac_sdn_first_seen_2021-08_to_2024-05.csv.gz"
 MONTHLY_CHECK_FILE = "us_ofac_sdn_monthly_new_iran_proliferation_entries_2021_2024.csv"
 SOURCE = "ofac-sdn-list;jackdwyer-sdn-git-scrape"
-BASELINE_DATE = "2021-08-18"      # first commit of the scrape: entries present then are not designations
-LAST_SCRAPE_DATE = "2024-05-03"   # last non-empty commit of the scrape
+BASELINE_DATE = "2021-08-18"  # first commit of the scrape: entries present then are not designations
+LAST_SCRAPE_DATE = "2024-05-03"  # last non-empty commit of the scrape
 ENTRY_TYPES = ["individual", "entity", "vessel", "aircraft"]
 CHANGES = ["new_listing", "program_tag_added"]
 
@@ -109,22 +110,30 @@ def designations(actions: pd.DataFrame) -> pd.DataFrame:
         action = dt.date.fromisoformat(date)
         lags = [(d - action).days for d in new["first_seen_date"]]
         tags = set().union(*(program_tags(t) for t in part["program_tags_added"]))
-        rows.append({
-            "action_date": action, "entry_type": etype,
-            "new_listings": len(new), "retagged": int((part["change"] == "program_tag_added").sum()),
-            "entries": len(part),
-            # first-seen times describe new entries only: a re-tagged entry was first seen long before
-            "first_seen_first": min(new["first_seen_date"]) if len(new) else None,
-            "first_seen_last": max(new["first_seen_date"]) if len(new) else None,
-            "max_days_after_action": max(lags) if lags else None,
-            "tags_added": ";".join(sorted(tags)),
-            "source": SOURCE,
-        })
+        rows.append(
+            {
+                "action_date": action,
+                "entry_type": etype,
+                "new_listings": len(new),
+                "retagged": int((part["change"] == "program_tag_added").sum()),
+                "entries": len(part),
+                # first-seen times describe new entries only: a re-tagged entry was first seen long before
+                "first_seen_first": min(new["first_seen_date"]) if len(new) else None,
+                "first_seen_last": max(new["first_seen_date"]) if len(new) else None,
+                "max_days_after_action": max(lags) if lags else None,
+                "tags_added": ";".join(sorted(tags)),
+                "source": SOURCE,
+            }
+        )
     return pd.DataFrame(rows)  # row order: the manifest's sort_by (action date, then entry type as listed)
 
 
-def monthly(first_seen: pd.DataFrame, first_month: str = "2021-09", last_date: str = LAST_SCRAPE_DATE,
-            baseline: str = BASELINE_DATE) -> pd.DataFrame:
+def monthly(
+    first_seen: pd.DataFrame,
+    first_month: str = "2021-09",
+    last_date: str = LAST_SCRAPE_DATE,
+    baseline: str = BASELINE_DATE,
+) -> pd.DataFrame:
     """Entries first seen after the baseline, by month, whose latest tags meet ``iran_proliferation``."""
     fs = first_seen.copy()
     fs["date"] = fs["first_seen_utc"].str.slice(0, 10)
@@ -137,12 +146,17 @@ def monthly(first_seen: pd.DataFrame, first_month: str = "2021-09", last_date: s
     for period in pd.period_range(first_month, last_date[:7], freq="M"):
         start, end = period.start_time.date(), period.end_time.date()
         partial = last < end
-        rows.append({
-            "month": str(period), "month_start": start, "month_end": end,
-            "new_iran_proliferation_entries": int(counts.get(str(period), 0)),
-            "partial_month": partial, "source": SOURCE,
-            "note": f"scrape ends {last_date}" if partial else "",
-        })
+        rows.append(
+            {
+                "month": str(period),
+                "month_start": start,
+                "month_end": end,
+                "new_iran_proliferation_entries": int(counts.get(str(period), 0)),
+                "partial_month": partial,
+                "source": SOURCE,
+                "note": f"scrape ends {last_date}" if partial else "",
+            }
+        )
     return pd.DataFrame(rows)
 
 

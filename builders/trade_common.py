@@ -2,6 +2,7 @@
 
 Run nothing here directly; ``builders/trade_cow.py`` and ``builders/trade_comtrade.py`` import it.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -11,8 +12,28 @@ import pandas as pd
 
 # Borkowski's break years of the Solar Hijri (Jalali) calendar, as used by the jalaali family of
 # libraries; valid for Solar Hijri years -61 .. 3177.
-_JALALI_BREAKS = [-61, 9, 38, 199, 426, 686, 756, 818, 1111, 1181, 1210, 1635, 2060, 2097,
-                  2192, 2262, 2324, 2394, 2456, 3178]
+_JALALI_BREAKS = [
+    -61,
+    9,
+    38,
+    199,
+    426,
+    686,
+    756,
+    818,
+    1111,
+    1181,
+    1210,
+    1635,
+    2060,
+    2097,
+    2192,
+    2262,
+    2324,
+    2394,
+    2456,
+    3178,
+]
 
 
 def _nowruz_day_in_march(jy: int) -> int:
@@ -52,7 +73,9 @@ def check_iranian_rows(df: pd.DataFrame) -> None:
         if not re.fullmatch(r"\d{4}", label):
             raise ValueError(f"row {idx}: iranian_year label must be four digits, got {label!r}")
         start, end = iranian_year_bounds(int(label))
-        if pd.Timestamp(row["period_start"]) != pd.Timestamp(start) or pd.Timestamp(row["period_end"]) != pd.Timestamp(end):
+        if pd.Timestamp(row["period_start"]) != pd.Timestamp(start) or pd.Timestamp(row["period_end"]) != pd.Timestamp(
+            end
+        ):
             raise ValueError(
-                f"row {idx}: Iranian year {label} runs {start}..{end}, "
-                f"not {row['period_start']}..{row['period_end']}")
+                f"row {idx}: Iranian year {label} runs {start}..{end}, not {row['period_start']}..{row['period_end']}"
+            )

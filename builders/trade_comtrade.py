@@ -19,6 +19,7 @@ reports it, and so on. Nothing is merged, averaged or mirrored. ``primaryValue``
 is converted to US$ millions. Re-running replaces only the Comtrade rows for the same reporter,
 year and flow; every other row (COW, press and official figures) is kept.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -71,10 +72,22 @@ def fetch(years: list[int], api_key: str | None = None) -> pd.DataFrame:
     if not key:
         raise RuntimeError(f"set the {API_KEY_ENV} environment variable to a Comtrade subscription key")
     df = comtradeapicall.getFinalData(
-        key, typeCode="C", freqCode="A", clCode="HS", period=",".join(str(y) for y in years),
-        reporterCode=f"{IRAN_CODE},{RUSSIA_CODE}", cmdCode="TOTAL", flowCode="M,X",
-        partnerCode=f"{IRAN_CODE},{RUSSIA_CODE}", partner2Code="0", customsCode="C00", motCode="0",
-        maxRecords=2500, format_output="JSON", breakdownMode="classic", includeDesc=True,
+        key,
+        typeCode="C",
+        freqCode="A",
+        clCode="HS",
+        period=",".join(str(y) for y in years),
+        reporterCode=f"{IRAN_CODE},{RUSSIA_CODE}",
+        cmdCode="TOTAL",
+        flowCode="M,X",
+        partnerCode=f"{IRAN_CODE},{RUSSIA_CODE}",
+        partner2Code="0",
+        customsCode="C00",
+        motCode="0",
+        maxRecords=2500,
+        format_output="JSON",
+        breakdownMode="classic",
+        includeDesc=True,
     )
     if df is None:
         raise RuntimeError("the Comtrade API returned no answer (see the messages printed above)")
@@ -101,8 +114,9 @@ def _as_int(df: pd.DataFrame, field: str) -> pd.Series:
     values = pd.to_numeric(df[field], errors="coerce")
     bad = values.isna() | (values != values.round())
     if bad.any():
-        raise ComtradeValidationError(field, f"not an integer in record(s) {list(df.index[bad])}: "
-                                             f"{df.loc[bad, field].tolist()}")
+        raise ComtradeValidationError(
+            field, f"not an integer in record(s) {list(df.index[bad])}: {df.loc[bad, field].tolist()}"
+        )
     return values.astype(int)
 
 
@@ -133,8 +147,9 @@ def validate(records: pd.DataFrame) -> pd.DataFrame:
     df["reporterCode"] = _as_int(df, "reporterCode")
     df["partnerCode"] = _as_int(df, "partnerCode")
     if not df["reporterCode"].isin(ISO).all():
-        raise ComtradeValidationError("reporterCode", f"not Iran (364) or Russia (643): "
-                                                      f"{sorted(set(df['reporterCode']) - set(ISO))}")
+        raise ComtradeValidationError(
+            "reporterCode", f"not Iran (364) or Russia (643): {sorted(set(df['reporterCode']) - set(ISO))}"
+        )
     wrong_partner = (~df["partnerCode"].isin(ISO)) | (df["partnerCode"] == df["reporterCode"])
     if wrong_partner.any():
         raise ComtradeValidationError("partnerCode", "must be the other country of the pair in every record")
@@ -147,8 +162,10 @@ def validate(records: pd.DataFrame) -> pd.DataFrame:
         raise ComtradeValidationError("cmdCode", "only 'TOTAL' (all commodities) records are accepted")
     values = pd.to_numeric(df["primaryValue"], errors="coerce")
     if values.isna().any() or (values < 0).any():
-        raise ComtradeValidationError("primaryValue", f"missing, non-numeric or negative in record(s) "
-                                                      f"{list(df.index[values.isna() | (values < 0)])}")
+        raise ComtradeValidationError(
+            "primaryValue",
+            f"missing, non-numeric or negative in record(s) {list(df.index[values.isna() | (values < 0)])}",
+        )
     df["primaryValue"] = values.astype(float)
     dupes = df.duplicated(subset=["refYear", "reporterCode", "flowCode"], keep=False)
     if dupes.any():
@@ -163,16 +180,25 @@ def to_bilateral_rows(valid: pd.DataFrame, retrieved: dt.date | None = None) -> 
     for _, r in valid.sort_values(["reporterCode", "refYear", "flowCode"]).iterrows():
         year, reporter, flow_code = int(r["refYear"]), int(r["reporterCode"]), r["flowCode"]
         kind = "exports (f.o.b.)" if flow_code == "X" else "imports (c.i.f.)"
-        rows.append({
-            "period_label": str(year), "period_type": "calendar_year", "calendar": "gregorian",
-            "period_start": dt.date(year, 1, 1), "period_end": dt.date(year, 12, 31),
-            "reporter": REPORTER_SLUG[reporter], "flow": FLOW_MAP[(reporter, flow_code)],
-            "value_musd": round(r["primaryValue"] / 1e6, 3), "value_qualifier": "as_reported",
-            "source": SOURCE,
-            "note": (f"UN Comtrade, {ISO[reporter]} as reporter, {kind} with {ISO[int(r['partnerCode'])]}, "
-                     f"cmdCode TOTAL, primaryValue converted from US$ to US$ millions; retrieved "
-                     f"{retrieved.isoformat()}."),
-        })
+        rows.append(
+            {
+                "period_label": str(year),
+                "period_type": "calendar_year",
+                "calendar": "gregorian",
+                "period_start": dt.date(year, 1, 1),
+                "period_end": dt.date(year, 12, 31),
+                "reporter": REPORTER_SLUG[reporter],
+                "flow": FLOW_MAP[(reporter, flow_code)],
+                "value_musd": round(r["primaryValue"] / 1e6, 3),
+                "value_qualifier": "as_reported",
+                "source": SOURCE,
+                "note": (
+                    f"UN Comtrade, {ISO[reporter]} as reporter, {kind} with {ISO[int(r['partnerCode'])]}, "
+                    f"cmdCode TOTAL, primaryValue converted from US$ to US$ millions; retrieved "
+                    f"{retrieved.isoformat()}."
+                ),
+            }
+        )
     return pd.DataFrame(rows)
 
 

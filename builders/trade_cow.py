@@ -23,6 +23,7 @@ imports from Iran (``iran_to_russia``). ``total`` is the book's own sum of the t
 for years in which both flows are known and marked ``value_qualifier = book_calculation`` (the flows
 themselves are ``as_reported``). The same holds for the partner and world totals of trade_partners.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -57,14 +58,14 @@ COUNTRY_SLUG = {IRAN: "iran", RUSSIA: "russia"}
 _ROUNDING = "COW values rounded to whole US$ millions in the peacesciencer copy."
 _BILATERAL_NOTES = {
     "russia_to_iran": "Iran's imports from Russia as recorded by COW v4.0 (import side, IMF DOTS based; "
-                      "COW flow2 of the 365-630 dyad). " + _ROUNDING,
+    "COW flow2 of the 365-630 dyad). " + _ROUNDING,
     "iran_to_russia": "Russia's imports from Iran as recorded by COW v4.0 (import side, IMF DOTS based; "
-                      "COW flow1 of the 365-630 dyad). " + _ROUNDING,
+    "COW flow1 of the 365-630 dyad). " + _ROUNDING,
     "total": "Book's calculation: sum of the two COW import-side flows for this year. " + _ROUNDING,
 }
 _YEAR_NOTES = {
     2011: " The 2011 value of Iran's imports from Russia (3599) is far above neighbouring years and is "
-          "not confirmed by any other source found; treat with caution.",
+    "not confirmed by any other source found; treat with caution.",
 }
 
 
@@ -96,8 +97,13 @@ def _qualifier(flow: str) -> str:
 
 
 def _calendar_year(year: int) -> dict:
-    return {"period_label": str(year), "period_type": "calendar_year", "calendar": "gregorian",
-            "period_start": dt.date(year, 1, 1), "period_end": dt.date(year, 12, 31)}
+    return {
+        "period_label": str(year),
+        "period_type": "calendar_year",
+        "calendar": "gregorian",
+        "period_start": dt.date(year, 1, 1),
+        "period_end": dt.date(year, 12, 31),
+    }
 
 
 def bilateral_rows(ndy: pd.DataFrame, first: int = FIRST_YEAR, last: int = LAST_YEAR) -> pd.DataFrame:
@@ -108,24 +114,44 @@ def bilateral_rows(ndy: pd.DataFrame, first: int = FIRST_YEAR, last: int = LAST_
         year = int(float(r["year"]))
         if not first <= year <= last:
             continue
-        flows = {"russia_to_iran": _value(r["iran_imports_from_russia_musd"]),
-                 "iran_to_russia": _value(r["russia_imports_from_iran_musd"])}
+        flows = {
+            "russia_to_iran": _value(r["iran_imports_from_russia_musd"]),
+            "iran_to_russia": _value(r["russia_imports_from_iran_musd"]),
+        }
         if None not in flows.values():
             flows["total"] = flows["russia_to_iran"] + flows["iran_to_russia"]
         for flow, value in flows.items():
             if value is None:
                 continue
-            rows.append({**_calendar_year(year), "reporter": REPORTER, "flow": flow,
-                         "value_musd": value, "value_qualifier": _qualifier(flow), "source": SOURCE,
-                         "note": _BILATERAL_NOTES[flow] + _YEAR_NOTES.get(year, "")})
+            rows.append(
+                {
+                    **_calendar_year(year),
+                    "reporter": REPORTER,
+                    "flow": flow,
+                    "value_musd": value,
+                    "value_qualifier": _qualifier(flow),
+                    "source": SOURCE,
+                    "note": _BILATERAL_NOTES[flow] + _YEAR_NOTES.get(year, ""),
+                }
+            )
     return pd.DataFrame(rows)
 
 
-def partner_rows(dyads: pd.DataFrame, national: pd.DataFrame,
-                 first: int = FIRST_YEAR, last: int = LAST_YEAR) -> pd.DataFrame:
+def partner_rows(
+    dyads: pd.DataFrame, national: pd.DataFrame, first: int = FIRST_YEAR, last: int = LAST_YEAR
+) -> pd.DataFrame:
     """Rows for data/trade_partners.csv: each focal country's trade with selected partners and the world."""
-    _require(dyads, ["year", "reporter_ccode", "partner_ccode", "reporter_imports_from_partner_musd",
-                     "partner_imports_from_reporter_musd"], PARTNERS_FILE)
+    _require(
+        dyads,
+        [
+            "year",
+            "reporter_ccode",
+            "partner_ccode",
+            "reporter_imports_from_partner_musd",
+            "partner_imports_from_reporter_musd",
+        ],
+        PARTNERS_FILE,
+    )
     _require(national, ["ccode", "year", "imports", "exports"], SY_FILE)
     rows = []
     for _, r in dyads.iterrows():
@@ -136,39 +162,71 @@ def partner_rows(dyads: pd.DataFrame, national: pd.DataFrame,
         country, pslug = COUNTRY_SLUG[focal], PARTNERS[focal][partner]
         imports = _value(r["reporter_imports_from_partner_musd"])
         exports = _value(r["partner_imports_from_reporter_musd"])
-        flows = {"imports": (imports, f"{country.capitalize()}'s imports from {pslug} as recorded by COW "
-                                      "v4.0 (import side, IMF DOTS based)."),
-                 "exports": (exports, f"{pslug.capitalize()}'s imports from {country} as recorded by COW "
-                                      f"v4.0: the mirror (partner-reported) measure of {country}'s exports.")}
+        flows = {
+            "imports": (
+                imports,
+                f"{country.capitalize()}'s imports from {pslug} as recorded by COW v4.0 (import side, IMF DOTS based).",
+            ),
+            "exports": (
+                exports,
+                f"{pslug.capitalize()}'s imports from {country} as recorded by COW "
+                f"v4.0: the mirror (partner-reported) measure of {country}'s exports.",
+            ),
+        }
         if imports is not None and exports is not None:
             flows["total"] = (imports + exports, "Book's calculation: sum of the two COW import-side flows.")
         for flow, (value, note) in flows.items():
             if value is None:
                 continue
             if pslug == "iraq":
-                note += (" COW's Iran-Iraq figures are near zero although Iranian customs report exports to "
-                         "Iraq in the billions of dollars; this pair is a gap in COW, not a measurement.")
-            rows.append({"country": country, "partner": pslug, **_calendar_year(year), "reporter": REPORTER,
-                         "flow": flow, "value_musd": value, "value_qualifier": _qualifier(flow),
-                         "source": SOURCE, "note": note + " " + _ROUNDING})
+                note += (
+                    " COW's Iran-Iraq figures are near zero although Iranian customs report exports to "
+                    "Iraq in the billions of dollars; this pair is a gap in COW, not a measurement."
+                )
+            rows.append(
+                {
+                    "country": country,
+                    "partner": pslug,
+                    **_calendar_year(year),
+                    "reporter": REPORTER,
+                    "flow": flow,
+                    "value_musd": value,
+                    "value_qualifier": _qualifier(flow),
+                    "source": SOURCE,
+                    "note": note + " " + _ROUNDING,
+                }
+            )
     for _, r in national.iterrows():
         year, code = int(float(r["year"])), int(float(r["ccode"]))
         if not first <= year <= last or code not in COUNTRY_SLUG:
             continue
         country = COUNTRY_SLUG[code]
         imports, exports = _value(r["imports"]), _value(r["exports"])
-        flows = {"imports": (imports, f"{country.capitalize()}'s total goods imports, COW National_COW_4.0."),
-                 "exports": (exports, f"{country.capitalize()}'s total goods exports, COW National_COW_4.0.")}
+        flows = {
+            "imports": (imports, f"{country.capitalize()}'s total goods imports, COW National_COW_4.0."),
+            "exports": (exports, f"{country.capitalize()}'s total goods exports, COW National_COW_4.0."),
+        }
         if imports is not None and exports is not None:
-            flows["total"] = (imports + exports,
-                              "Book's calculation: total imports plus total exports, COW National_COW_4.0.")
+            flows["total"] = (
+                imports + exports,
+                "Book's calculation: total imports plus total exports, COW National_COW_4.0.",
+            )
         for flow, (value, note) in flows.items():
             if value is None:
                 continue
-            rows.append({"country": country, "partner": "world", **_calendar_year(year), "reporter": REPORTER,
-                         "flow": flow, "value_musd": round(value, 3), "value_qualifier": _qualifier(flow),
-                         "source": SOURCE,
-                         "note": note + " Rounded here to three decimals of a US$ million."})
+            rows.append(
+                {
+                    "country": country,
+                    "partner": "world",
+                    **_calendar_year(year),
+                    "reporter": REPORTER,
+                    "flow": flow,
+                    "value_musd": round(value, 3),
+                    "value_qualifier": _qualifier(flow),
+                    "source": SOURCE,
+                    "note": note + " Rounded here to three decimals of a US$ million.",
+                }
+            )
     return pd.DataFrame(rows)
 
 

@@ -3,5 +3,12 @@
 from .bibliography import BibliographyError, read_bibliography
 from .data import DataValidationError, load, read_manifest, split_source_keys, table_names
 
-__all__ = ["BibliographyError", "DataValidationError", "load", "read_bibliography", "read_manifest",
-           "split_source_keys", "table_names"]
+__all__ = [
+    "BibliographyError",
+    "DataValidationError",
+    "load",
+    "read_bibliography",
+    "read_manifest",
+    "split_source_keys",
+    "table_names",
+]

@@ -93,17 +93,26 @@ def _check_entry(path: Path, entry: Entry) -> None:
         if name == "url":
             continue
         if name in _IDENTIFIER_FIELDS and not _IDENTIFIER.fullmatch(text.strip()):
-            raise BibliographyError(path, entry.key, "identifier-format",
-                                    f"field '{name}' {text!r} is not a plain identifier (it becomes part of a link)")
-        problem = markup_problem(text) or (_LATEX_LINK.search(text) and "a LaTeX link command: put the address "
-                                                                         "in the url field")
+            raise BibliographyError(
+                path,
+                entry.key,
+                "identifier-format",
+                f"field '{name}' {text!r} is not a plain identifier (it becomes part of a link)",
+            )
+        problem = markup_problem(text) or (
+            _LATEX_LINK.search(text) and "a LaTeX link command: put the address in the url field"
+        )
         if problem:
             raise BibliographyError(path, entry.key, "markup", f"field '{name}' is text, but holds {problem}")
     url = entry.fields.get("url", "")
     if url and not PLAIN_URL.fullmatch(url):
-        raise BibliographyError(path, entry.key, "url-format",
-                                f"url {url!r} is not a plain http(s) address (no spaces, quotes, brackets or "
-                                "backslashes; percent-encode them)")
+        raise BibliographyError(
+            path,
+            entry.key,
+            "url-format",
+            f"url {url!r} is not a plain http(s) address (no spaces, quotes, brackets or "
+            "backslashes; percent-encode them)",
+        )
     if not url and len(entry.fields["howpublished"]) < 20:
         raise BibliographyError(
             path, entry.key, "url-or-reference", "no url, and howpublished is too short to be a full reference"

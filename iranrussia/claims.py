@@ -12,8 +12,7 @@ as the text it holds.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import pandas as pd
 
@@ -26,12 +25,20 @@ VERDICTS = ("supported", "partly supported", "not supported", "cannot tell", "no
 VERDICTS_NEEDING_EVIDENCE = ("supported", "partly supported", "not supported")
 #: Verdicts that leave the claim open, so must say what would settle it.
 VERDICTS_OPEN = ("cannot tell", "not yet testable")
-SEEDS = ("rferl-2022-farda-briefing", "wikipedia-iran-russia-relations", "winep-2023-rome-elite-criticism",
-         "rs-2024-why-russia-wont-save-iran", "jpost-2025-araghchi-rudenko")
+SEEDS = (
+    "rferl-2022-farda-briefing",
+    "wikipedia-iran-russia-relations",
+    "winep-2023-rome-elite-criticism",
+    "rs-2024-why-russia-wont-save-iran",
+    "jpost-2025-araghchi-rudenko",
+)
 CHAPTER_TITLES = {
-    "relationship-at-a-glance": "The relationship at a glance", "trade-trajectory": "Trade trajectory",
-    "oil-competition": "Oil: partners or competitors?", "arms-flows": "Arms flows",
-    "iranian-skepticism": "Iranian skepticism", "western-policy": "Western policy options",
+    "relationship-at-a-glance": "The relationship at a glance",
+    "trade-trajectory": "Trade trajectory",
+    "oil-competition": "Oil: partners or competitors?",
+    "arms-flows": "Arms flows",
+    "iranian-skepticism": "Iranian skepticism",
+    "western-policy": "Western policy options",
 }
 MAX_ROWS_SHOWN = 6  # per reference, on the ledger page; the rest are counted
 
@@ -44,26 +51,66 @@ ROW_LABELS = {
     "trade_partners": ("{period_label},", "{country} with {partner},", "{reporter},", "{flow}:", "US$ {value_musd} m"),
     "trade_deals": ("{deal_id}", "{title}:", "{status}", "as of {status_as_of}"),
     "trade_investment": ("{period_label},", "{reporter},", "{measure}:", "US$ {value_musd} m"),
-    "trade_composition": ("{period_label},", "{reporter},", "{direction},", "{product_group}:", "{share_pct}%",
-                          "US$ {value_musd} m"),
+    "trade_composition": (
+        "{period_label},",
+        "{reporter},",
+        "{direction},",
+        "{product_group}:",
+        "{share_pct}%",
+        "US$ {value_musd} m",
+    ),
     "trade_corridor_volumes": ("{period_label},", "{route}", "({reporter}):", "{volume_kt} thousand tonnes"),
-    "oil_flows": ("{row_id}", "{period_label},", "{exporter} to {destination},", "{measure}:", "{value} {unit}",
-                  "({reporter})"),
-    "arms_deals": ("{deal_id}:", "{supplier} to {recipient},", "{weapon_designation},", "ordered {year_ordered},",
-                   "{number_delivered} delivered", "of {number_ordered} ordered", "(SIPRI {sipri_release} release,",
-                   "{record})"),
-    "arms_tiv_annual": ("{year},", "{supplier} to {recipient}:", "{tiv_millions} million TIV",
-                        "(SIPRI {sipri_release} release, {calculation})"),
-    "arms_iran_imports_by_supplier": ("{period_start}–{period_end},", "{supplier} to {recipient}:",
-                                      "{tiv_millions} million TIV", "(SIPRI {sipri_release} release)"),
-    "arms_russia_exports_by_recipient": ("{period_start}–{period_end},", "{supplier} to {recipient}:",
-                                         "{tiv_millions} million TIV", "(SIPRI {sipri_release} release)"),
+    "oil_flows": (
+        "{row_id}",
+        "{period_label},",
+        "{exporter} to {destination},",
+        "{measure}:",
+        "{value} {unit}",
+        "({reporter})",
+    ),
+    "arms_deals": (
+        "{deal_id}:",
+        "{supplier} to {recipient},",
+        "{weapon_designation},",
+        "ordered {year_ordered},",
+        "{number_delivered} delivered",
+        "of {number_ordered} ordered",
+        "(SIPRI {sipri_release} release,",
+        "{record})",
+    ),
+    "arms_tiv_annual": (
+        "{year},",
+        "{supplier} to {recipient}:",
+        "{tiv_millions} million TIV",
+        "(SIPRI {sipri_release} release, {calculation})",
+    ),
+    "arms_iran_imports_by_supplier": (
+        "{period_start}–{period_end},",
+        "{supplier} to {recipient}:",
+        "{tiv_millions} million TIV",
+        "(SIPRI {sipri_release} release)",
+    ),
+    "arms_russia_exports_by_recipient": (
+        "{period_start}–{period_end},",
+        "{supplier} to {recipient}:",
+        "{tiv_millions} million TIV",
+        "(SIPRI {sipri_release} release)",
+    ),
     "drones_milestones": ("{milestone_id}", "{date}:", "{event}", "({claimant})", "{figure} {figure_unit}"),
-    "drones_monthly": ("{month}:", "{launched} drones launched (Ukrainian Air Force reports)",),
+    "drones_monthly": (
+        "{month}:",
+        "{launched} drones launched (Ukrainian Air Force reports)",
+    ),
     "drones_components": ("{evidence_id}", "{reported},", "{examiner}:", "{metric}", "{value} {unit}"),
     "opinion_polls": ("{poll_row_id}", "{pollster},", "{fieldwork_end}:", "{question}", "{response}:", "{share_pct}%"),
-    "opinion_elite_statements": ("{statement_id}", "{date},", "{speaker}", "({role_at_time};", "{stance}):",
-                                 "{summary}"),
+    "opinion_elite_statements": (
+        "{statement_id}",
+        "{date},",
+        "{speaker}",
+        "({role_at_time};",
+        "{stance}):",
+        "{summary}",
+    ),
     "policy_actions": ("{action_id}", "{date},", "{actor}", "{instrument}:", "{target}"),
     "policy_options": ("{option_id}:", "{option}"),
     "policy_designations": ("{action_date},", "{entry_type}:", "{new_listings} new listings"),
@@ -74,7 +121,9 @@ _LABEL_FIELD = re.compile(r"\{(\w+)\}")
 # years (2016-21) and not the day of a date (14 July).
 _CLAIM_ID = re.compile(r"\b[A-Z]+[0-9]{2}-[0-9]{2}\b")
 _MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
-_FIGURE = re.compile(r"(?<![\w.])(?<![A-Za-z]-)(?<!\d{4}-)(?<!\d{4}–)\d[\d,]*(?:\.\d+)?(?!\d|,\d)(?!\s*(?:" + _MONTHS + r")\b)")
+_FIGURE = re.compile(
+    r"(?<![\w.])(?<![A-Za-z]-)(?<!\d{4}-)(?<!\d{4}–)\d[\d,]*(?:\.\d+)?(?!\d|,\d)(?!\s*(?:" + _MONTHS + r")\b)"
+)
 
 
 @lru_cache(maxsize=1)
@@ -87,7 +136,7 @@ def load_claims() -> pd.DataFrame:
     return _claims().copy()
 
 
-@lru_cache(maxsize=None)
+@cache
 def _table(name: str) -> pd.DataFrame:
     return load(name)
 
@@ -112,7 +161,7 @@ def row_labels(table: str, rows: pd.DataFrame, width: int = 170) -> list[str]:
         for part in parts:
             fields = _LABEL_FIELD.findall(part)
             if all(text.get(f, [""] * len(rows))[i] for f in fields):
-                kept.append(_LABEL_FIELD.sub(lambda m: text[m.group(1)][i], part))
+                kept.append(_LABEL_FIELD.sub(lambda m, i=i: text[m.group(1)][i], part))
         label = " ".join(" ".join(kept).split())
         labels.append(label if len(label) <= width else label[: width - 1].rstrip() + "…")
     return labels
@@ -153,8 +202,11 @@ def unsupported_figures(claim: pd.Series) -> set[float]:
     for _, _, rows in evidence(claim["evidence"]):
         allowed |= figures(evidence_text(rows))  # numeric cells included, written as in the CSV
     quoted = figures(str(claim["reasoning"]))
-    iranian_years = {float(t) for t in re.findall(r"(?<![\d,.])1[34]\d\d(?![\d,]|\.\d)", str(claim["reasoning"]))
-                     if 1300 <= int(t) <= 1420}
+    iranian_years = {
+        float(t)
+        for t in re.findall(r"(?<![\d,.])1[34]\d\d(?![\d,]|\.\d)", str(claim["reasoning"]))
+        if 1300 <= int(t) <= 1420
+    }
     return {f for f in quoted - allowed - iranian_years if not (f.is_integer() and (1500 <= f <= 2100 or f <= 3))}
 
 
@@ -200,14 +252,14 @@ def chapter_section(chapter: str, claims: pd.DataFrame | None = None) -> str:
         lines.append(
             f"| {{ref}}`{claim['claim_id']} <{claim_target(claim['claim_id'])}>`: {escape(claim['claim'])} "
             f"{cite([claim['made_by']])} | {_verdict_phrase(claim)} | {escape(claim['reasoning'])} | "
-            f"{refs} |")
+            f"{refs} |"
+        )
     return "\n".join(lines)
 
 
 def verdict_counts(claims: pd.DataFrame) -> pd.DataFrame:
     """Claims by publication (rows) and verdict (columns, in the fixed order), with totals."""
-    table = pd.crosstab(claims["made_by"], pd.Categorical(claims["verdict"], categories=VERDICTS),
-                        dropna=False)
+    table = pd.crosstab(claims["made_by"], pd.Categorical(claims["verdict"], categories=VERDICTS), dropna=False)
     order = [k for k in SEEDS if k in table.index] + sorted(set(table.index) - set(SEEDS))
     table = table.loc[order]
     table.columns = list(VERDICTS)
@@ -223,8 +275,10 @@ def ledger_markdown(claims: pd.DataFrame | None = None) -> str:
     order = [k for k in SEEDS if k in set(claims["made_by"])] + sorted(set(claims["made_by"]) - set(SEEDS))
     for key in order:
         group = claims[claims["made_by"] == key].sort_values("claim_id")
-        parts.append(f"## {escape(_publication(key))}\n\n"
-                     f"Made {_made_on_text(group.iloc[0])} {cite([key])}; {len(group)} claims.\n")
+        parts.append(
+            f"## {escape(_publication(key))}\n\n"
+            f"Made {_made_on_text(group.iloc[0])} {cite([key])}; {len(group)} claims.\n"
+        )
         for _, claim in group.iterrows():
             parts.append(_ledger_entry(claim))
     return "\n".join(parts)
@@ -233,23 +287,29 @@ def ledger_markdown(claims: pd.DataFrame | None = None) -> str:
 def _ledger_entry(claim: pd.Series) -> str:
     cid = claim["claim_id"]
     chapter = claim["chapter"]
-    out = [f"({claim_target(cid)})=", f"### {escape(cid)}: {escape(claim['claim'])}", "",
-           f"- **Verdict:** {_verdict_phrase(claim)}.",
-           f"- **Why:** {escape(claim['reasoning'])}"]
+    out = [
+        f"({claim_target(cid)})=",
+        f"### {escape(cid)}: {escape(claim['claim'])}",
+        "",
+        f"- **Verdict:** {_verdict_phrase(claim)}.",
+        f"- **Why:** {escape(claim['reasoning'])}",
+    ]
     if claim["sources"] is not pd.NA and claim["sources"]:
         out[-1] += f" {cite(k.strip() for k in claim['sources'].split(';'))}"
     if claim["settle_by"] is not pd.NA and claim["settle_by"]:
         out.append(f"- **What would settle it:** {escape(claim['settle_by'])}")
-    out.append(f"- **Chapter:** {{doc}}`{CHAPTER_TITLES[chapter]} <{chapter}>`, section "
-               f"{{ref}}`claims-{chapter}`")
+    out.append(f"- **Chapter:** {{doc}}`{CHAPTER_TITLES[chapter]} <{chapter}>`, section {{ref}}`claims-{chapter}`")
     refs = evidence(claim["evidence"])
     if not refs:
         out.append("- **Evidence:** none in the book's tables.")
     else:
         out.append("- **Evidence** (rows of the book's tables; see the {doc}`data dictionary <data-dictionary>`):")
         for table, text, rows in refs:
-            sources = sorted({k for cell in rows["source"].dropna() for k in str(cell).split(";")}) \
-                if "source" in rows.columns else []
+            sources = (
+                sorted({k for cell in rows["source"].dropna() for k in str(cell).split(";")})
+                if "source" in rows.columns
+                else []
+            )
             citation = f" {cite(sources)}" if sources else ""
             shown = [escape(label) for label in row_labels(table, rows.head(MAX_ROWS_SHOWN))]
             more = f"; and {len(rows) - MAX_ROWS_SHOWN} more rows" if len(rows) > MAX_ROWS_SHOWN else ""
@@ -260,10 +320,14 @@ def _ledger_entry(claim: pd.Series) -> str:
 def framing_markdown(framing: pd.DataFrame | None = None) -> str:
     """The framing question's evidence table: one row per dimension, with its rows, reading and what would change it."""
     framing = load("framing_evidence") if framing is None else framing
-    lines = ["| Dimension | What the data show | Reading | What would change it | Evidence rows |",
-             "|---|---|---|---|---|"]
+    lines = [
+        "| Dimension | What the data show | Reading | What would change it | Evidence rows |",
+        "|---|---|---|---|---|",
+    ]
     for _, row in framing.iterrows():
         refs = "; ".join(escape(text) for _, text, _ in evidence(row["evidence"]))
-        lines.append(f"| {escape(row['dimension'])} | {escape(row['finding'])} | "
-                     f"{strong(row['reading'])} | {escape(row['would_change'])} | {refs} |")
+        lines.append(
+            f"| {escape(row['dimension'])} | {escape(row['finding'])} | "
+            f"{strong(row['reading'])} | {escape(row['would_change'])} | {refs} |"
+        )
     return "\n".join(lines)

@@ -38,13 +38,26 @@ def coverage_summary(data_dir=DATA_DIR) -> pd.DataFrame:
         frame = load(name, data_dir=data_dir)
         first, last = table_coverage(frame)
         start, end = frame.attrs["manifest"].coverage
-        rows.append({"table": name, "rows": len(frame), "first": first, "last": last,
-                     "read_from": start if start == end else f"{start} / {end}"})
+        rows.append(
+            {
+                "table": name,
+                "rows": len(frame),
+                "first": first,
+                "last": last,
+                "read_from": start if start == end else f"{start} / {end}",
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def series_coverage(frame: pd.DataFrame, by: str | list[str], *, label: str | None = None,
-                    start: str | None = None, end: str | None = None) -> pd.DataFrame:
+def series_coverage(
+    frame: pd.DataFrame,
+    by: str | list[str],
+    *,
+    label: str | None = None,
+    start: str | None = None,
+    end: str | None = None,
+) -> pd.DataFrame:
     """Per series (the groups of ``by``): number of rows, first start, last end and, if ``label`` is given,
     the label of the latest row (the row with the last end; ties broken by the latest start).
 
@@ -85,8 +98,17 @@ def freshness_table(entries) -> pd.DataFrame:
         columns = [by] if isinstance(by, str) else list(by)
         series = per[columns].astype(str).agg(" · ".join, axis=1)
         if names:
-            series = series.map(lambda s: names.get(s, s))
-        parts.append(pd.DataFrame({"Table": name, "Series": series, "Rows": per["rows"], "First": per["first"],
-                                   "Last": per["last"],
-                                   "Latest period": per["latest period"] if label else ""}))
+            series = series.map(lambda s, names=names: names.get(s, s))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "Table": name,
+                    "Series": series,
+                    "Rows": per["rows"],
+                    "First": per["first"],
+                    "Last": per["last"],
+                    "Latest period": per["latest period"] if label else "",
+                }
+            )
+        )
     return pd.concat(parts, ignore_index=True)

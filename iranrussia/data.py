@@ -31,14 +31,33 @@ from .textrules import MARKUP_OPTIONS, PLAIN_URL, hidden_character_problem, mark
 COLUMN_TYPES = ("string", "integer", "number", "date", "boolean")
 SOURCE_SEPARATOR = ";"
 
-_MANIFEST_KEYS_REQUIRED = {"name", "title", "description", "path", "sha256", "producer", "licence", "credit",
-                           "primary_key", "columns"}
+_MANIFEST_KEYS_REQUIRED = {
+    "name",
+    "title",
+    "description",
+    "path",
+    "sha256",
+    "producer",
+    "licence",
+    "credit",
+    "primary_key",
+    "columns",
+}
 _MANIFEST_KEYS_OPTIONAL = {"third_party_terms", "builder", "min_rows", "coverage", "sort_by"}
 # Column types that can say when a row is: dates, years (integer) or period labels such as 2024-05 (string).
 _COVERAGE_TYPES = ("date", "integer", "string")
 _COLUMN_KEYS_REQUIRED = {"name", "type", "description"}
-_COLUMN_KEYS_OPTIONAL = {"unit", "required", "enum", "minimum", "maximum", "pattern", "source_keys", "row_refs",
-                         "markup"}
+_COLUMN_KEYS_OPTIONAL = {
+    "unit",
+    "required",
+    "enum",
+    "minimum",
+    "maximum",
+    "pattern",
+    "source_keys",
+    "row_refs",
+    "markup",
+}
 _IDENTIFIER = re.compile(r"[a-z][a-z0-9_]*")  # table and column names
 # libyaml's safe loader when installed (about ten times faster on the larger manifests), else PyYAML's own.
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -59,8 +78,9 @@ class DataValidationError(ValueError):
     ``line`` counts physical lines of the CSV file, the header being line 1.
     """
 
-    def __init__(self, file: Path | str, rule: str, message: str, *, line: int | None = None,
-                 column: str | None = None):
+    def __init__(
+        self, file: Path | str, rule: str, message: str, *, line: int | None = None, column: str | None = None
+    ):
         self.file, self.rule, self.line, self.column = Path(file), rule, line, column
         where = str(file)
         if line is not None:
@@ -158,8 +178,10 @@ def read_manifest(name: str, data_dir: Path = DATA_DIR) -> Manifest:
         # except that YAML's folded text may hold line breaks.
         if not isinstance(text, str):
             return
-        for rule, problem in (("hidden-character", hidden_character_problem(text.replace("\n", " "))),
-                              ("markup", markup_problem(text))):
+        for rule, problem in (
+            ("hidden-character", hidden_character_problem(text.replace("\n", " "))),
+            ("markup", markup_problem(text)),
+        ):
             if problem:
                 raise DataValidationError(manifest_path, rule, f"{what}: {problem}", column=column)
 
@@ -185,9 +207,11 @@ def read_manifest(name: str, data_dir: Path = DATA_DIR) -> Manifest:
     for key in ("title", "description", "producer", "credit", "third_party_terms"):
         check_text(raw.get(key), f"'{key}'")
     if not isinstance(raw["sha256"], str) or not re.fullmatch(r"[0-9a-f]{64}", raw["sha256"]):
-        hint = (" (YAML reads an unquoted run of digits as a number)" if isinstance(raw["sha256"], int) else "")
-        raise fail(f"'sha256' must be 64 lowercase hex digits, found {raw['sha256']!r}{hint}: "
-                   f"run `python3 tasks.py rehash {name}` to write the file's hash")
+        hint = " (YAML reads an unquoted run of digits as a number)" if isinstance(raw["sha256"], int) else ""
+        raise fail(
+            f"'sha256' must be 64 lowercase hex digits, found {raw['sha256']!r}{hint}: "
+            f"run `python3 tasks.py rehash {name}` to write the file's hash"
+        )
     licence = raw["licence"]
     if not isinstance(licence, dict) or not licence.get("name") or not licence.get("url"):
         raise fail("'licence' needs a name and a url")
@@ -223,10 +247,10 @@ def read_manifest(name: str, data_dir: Path = DATA_DIR) -> Manifest:
             raise fail("'enum' is a list of values or a mapping of value to label", col_name)
         for value in enum or ():
             check_text(value, "enum value", col_name)
-            _check_declared_value(value, spec["type"], "enum value", lambda m: fail(m, col_name))
+            _check_declared_value(value, spec["type"], "enum value", lambda m, c=col_name: fail(m, c))
         for bound in ("minimum", "maximum"):
             if spec.get(bound) is not None:
-                _check_declared_value(spec[bound], spec["type"], bound, lambda m: fail(m, col_name))
+                _check_declared_value(spec[bound], spec["type"], bound, lambda m, c=col_name: fail(m, c))
         for key in ("pattern", "unit"):
             if key in spec and spec[key] is not None and (not isinstance(spec[key], str) or not spec[key].strip()):
                 raise fail(f"'{key}' must be non-empty text", col_name)
@@ -243,18 +267,29 @@ def read_manifest(name: str, data_dir: Path = DATA_DIR) -> Manifest:
             raise fail("a source-key column is of type string", col_name)
         if spec.get("row_refs") and spec["type"] != "string":
             raise fail("a row-reference column is of type string", col_name)
-        columns.append(Column(
-            name=col_name, type=spec["type"], description=spec["description"], unit=spec.get("unit"),
-            required=bool(spec.get("required", False)), enum=tuple(enum) if enum is not None else None,
-            minimum=spec.get("minimum"), maximum=spec.get("maximum"), pattern=spec.get("pattern"),
-            source_keys=bool(spec.get("source_keys", False)), row_refs=bool(spec.get("row_refs", False)),
-            markup=spec.get("markup"), labels=labels,
-        ))
+        columns.append(
+            Column(
+                name=col_name,
+                type=spec["type"],
+                description=spec["description"],
+                unit=spec.get("unit"),
+                required=bool(spec.get("required", False)),
+                enum=tuple(enum) if enum is not None else None,
+                minimum=spec.get("minimum"),
+                maximum=spec.get("maximum"),
+                pattern=spec.get("pattern"),
+                source_keys=bool(spec.get("source_keys", False)),
+                row_refs=bool(spec.get("row_refs", False)),
+                markup=spec.get("markup"),
+                labels=labels,
+            )
+        )
     names = [c.name for c in columns]
     if not names or len(set(names)) != len(names):
         raise fail("columns must be listed, each name once")
-    if raw.get("min_rows") is not None and (isinstance(raw["min_rows"], bool) or not isinstance(raw["min_rows"], int)
-                                            or raw["min_rows"] < 1):
+    if raw.get("min_rows") is not None and (
+        isinstance(raw["min_rows"], bool) or not isinstance(raw["min_rows"], int) or raw["min_rows"] < 1
+    ):
         raise fail(f"'min_rows' must be a whole number of rows, found {raw['min_rows']!r}")
     if raw.get("builder") is not None and (not isinstance(raw["builder"], str) or not raw["builder"].strip()):
         raise fail("'builder' must name a script (builders/<name>.py) or be null")
@@ -270,15 +305,29 @@ def read_manifest(name: str, data_dir: Path = DATA_DIR) -> Manifest:
         for bound in ("start", "end"):
             column = by_name.get(coverage[bound])
             if column is None or column.type not in _COVERAGE_TYPES:
-                raise fail(f"coverage {bound} {coverage[bound]!r} must name a declared column of type "
-                           f"{' or '.join(_COVERAGE_TYPES)}")
+                raise fail(
+                    f"coverage {bound} {coverage[bound]!r} must name a declared column of type "
+                    f"{' or '.join(_COVERAGE_TYPES)}"
+                )
         coverage = (coverage["start"], coverage["end"])
     return Manifest(
-        name=name, title=raw["title"], description=raw["description"].strip(),
-        path=Path(data_dir) / raw["path"], sha256=raw["sha256"], producer=raw["producer"], licence=licence,
-        credit=" ".join(raw["credit"].split()), primary_key=primary_key, columns=tuple(columns),
-        manifest_path=manifest_path, third_party_terms=raw.get("third_party_terms"),
-        builder=raw.get("builder"), min_rows=raw.get("min_rows"), coverage=coverage, sort_by=sort_by, raw=raw,
+        name=name,
+        title=raw["title"],
+        description=raw["description"].strip(),
+        path=Path(data_dir) / raw["path"],
+        sha256=raw["sha256"],
+        producer=raw["producer"],
+        licence=licence,
+        credit=" ".join(raw["credit"].split()),
+        primary_key=primary_key,
+        columns=tuple(columns),
+        manifest_path=manifest_path,
+        third_party_terms=raw.get("third_party_terms"),
+        builder=raw.get("builder"),
+        min_rows=raw.get("min_rows"),
+        coverage=coverage,
+        sort_by=sort_by,
+        raw=raw,
     )
 
 
@@ -292,8 +341,10 @@ def _sort_spec(spec: Any, columns: dict[str, Column], fail) -> tuple[tuple[str, 
         else:
             name, by_enum = item, False
         if not isinstance(name, str) or name not in columns or (by_enum and columns[name].enum is None):
-            raise fail(f"'sort_by' item {item!r} is not a declared column, nor {{column: NAME, order: enum}} "
-                       "naming a column with an enum")
+            raise fail(
+                f"'sort_by' item {item!r} is not a declared column, nor {{column: NAME, order: enum}} "
+                "naming a column with an enum"
+            )
         out.append((name, by_enum))
     if not out or len({name for name, _ in out}) != len(out):
         raise fail(f"'sort_by' {spec!r} must list declared columns, each once")
@@ -314,8 +365,10 @@ def refresh_manifest_sha256(table_path: Path, manifest_path: Path | None = None)
     table_path = Path(table_path)
     manifest_path = Path(manifest_path) if manifest_path else table_path.with_suffix(".yml")
     if not manifest_path.is_file():
-        raise FileNotFoundError(f"{manifest_path}: no manifest beside {table_path.name}; write one first "
-                                "(see README, 'Adding a data table')")
+        raise FileNotFoundError(
+            f"{manifest_path}: no manifest beside {table_path.name}; write one first "
+            "(see README, 'Adding a data table')"
+        )
     digest = file_sha256(table_path)
     # Bytes, not read_text: universal newlines would turn a CRLF manifest into LF, rewriting every line.
     text = manifest_path.read_bytes().decode("utf-8")
@@ -325,20 +378,26 @@ def refresh_manifest_sha256(table_path: Path, manifest_path: Path | None = None)
 
     hash_lines = list(re.finditer(r"(?m)^sha256:[^\r\n]*", text))
     if len(hash_lines) > 1:
-        raise ValueError(f"{manifest_path}: expected exactly one top-level 'sha256:' line, found {len(hash_lines)}, "
-                         f"on lines {', '.join(str(line_of(m)) for m in hash_lines)}; delete all but one")
+        raise ValueError(
+            f"{manifest_path}: expected exactly one top-level 'sha256:' line, found {len(hash_lines)}, "
+            f"on lines {', '.join(str(line_of(m)) for m in hash_lines)}; delete all but one"
+        )
     if hash_lines:
         line = hash_lines[0]
-        new_text = f"{text[:line.start()]}sha256: {digest}{text[line.end():]}"
+        new_text = f"{text[: line.start()]}sha256: {digest}{text[line.end() :]}"
     else:
         # A path: line and the indented lines that continue its value, if any.
         path_lines = list(re.finditer(r"(?m)^path:[^\r\n]*(?:\r?\n[ \t]+[^\r\n]*)*", text))
         if len(path_lines) != 1:
-            found = (f"{len(path_lines)} top-level 'path:' lines (lines "
-                     f"{', '.join(str(line_of(m)) for m in path_lines)})" if path_lines
-                     else "no top-level 'path:' line")
-            raise ValueError(f"{manifest_path}: expected exactly one top-level 'sha256:' line, found none, and "
-                             f"{found} to add it after; add `sha256:` under `path:` by hand")
+            found = (
+                f"{len(path_lines)} top-level 'path:' lines (lines {', '.join(str(line_of(m)) for m in path_lines)})"
+                if path_lines
+                else "no top-level 'path:' line"
+            )
+            raise ValueError(
+                f"{manifest_path}: expected exactly one top-level 'sha256:' line, found none, and "
+                f"{found} to add it after; add `sha256:` under `path:` by hand"
+            )
         end = path_lines[0].end()
         newline = "\r\n" if text.startswith("\r\n", end) else "\n"
         new_text = f"{text[:end]}{newline}sha256: {digest}{text[end:]}"
@@ -348,9 +407,11 @@ def refresh_manifest_sha256(table_path: Path, manifest_path: Path | None = None)
     except yaml.YAMLError as err:
         raise ValueError(f"{manifest_path}: not valid YAML, so the hash was not written: {err}") from None
     if not isinstance(written, dict) or written.get("sha256") != digest:
-        raise ValueError(f"{manifest_path}: wrote 'sha256: {digest}' but YAML would then read sha256 as "
-                         f"{written.get('sha256') if isinstance(written, dict) else None!r}, so nothing was "
-                         "written; is the key also written quoted, or does its value run on to the next line?")
+        raise ValueError(
+            f"{manifest_path}: wrote 'sha256: {digest}' but YAML would then read sha256 as "
+            f"{written.get('sha256') if isinstance(written, dict) else None!r}, so nothing was "
+            "written; is the key also written quoted, or does its value run on to the next line?"
+        )
     if new_text != text:
         atomic_write_text(manifest_path, new_text)
     return digest
@@ -370,8 +431,12 @@ def _csv_cell(value) -> str:
 
 
 def _is_missing(value) -> bool:
-    return (value is None or value is pd.NA or value is pd.NaT
-            or (isinstance(value, (float, np.floating)) and np.isnan(value)))
+    return (
+        value is None
+        or value is pd.NA
+        or value is pd.NaT
+        or (isinstance(value, (float, np.floating)) and np.isnan(value))
+    )
 
 
 def _number_text(value: float) -> str:
@@ -383,6 +448,7 @@ def _number_text(value: float) -> str:
 
 # --------------------------------------------------------------------------------------- writing a table ----
 
+
 @dataclass(frozen=True)
 class WriteResult:
     """What :func:`write` did, or in a check would do, to ``data/<name>.csv``."""
@@ -393,7 +459,7 @@ class WriteResult:
     sha256: str
     changed: bool  # the text differs from the file on disk (or there is no file yet)
     written: bool  # False for a check (``check=True``), or when nothing changed
-    added: tuple[str, ...] = ()    # data lines in the new text and not in the file (a check's summary)
+    added: tuple[str, ...] = ()  # data lines in the new text and not in the file (a check's summary)
     removed: tuple[str, ...] = ()  # data lines in the file and not in the new text
 
 
@@ -451,11 +517,13 @@ def _row_sort_key(manifest: Manifest):
 
     def key(cells: dict[str, str]) -> tuple:
         return tuple((cells[name] == "", convert(cells[name]) if cells[name] != "" else 0) for name, convert in parts)
+
     return key
 
 
-def write(name: str, frame: pd.DataFrame, *, data_dir: Path = DATA_DIR, bibliography: Path = BIBLIOGRAPHY,
-          check: bool = False) -> WriteResult:
+def write(
+    name: str, frame: pd.DataFrame, *, data_dir: Path = DATA_DIR, bibliography: Path = BIBLIOGRAPHY, check: bool = False
+) -> WriteResult:
     """Write ``frame`` as table ``name`` through its manifest, or with ``check=True`` only compare it with the file.
 
     The manifest decides the column order, the row order (its ``sort_by``, else its primary key) and, by each
@@ -473,8 +541,12 @@ def write(name: str, frame: pd.DataFrame, *, data_dir: Path = DATA_DIR, bibliogr
     if missing:
         raise DataValidationError(path, "missing-column", f"the frame to write lacks {missing}", column=missing[0])
     if extra:
-        raise DataValidationError(path, "extra-column", f"the frame to write has {extra}, which "
-                                  f"{manifest.manifest_path.name} does not declare", column=extra[0])
+        raise DataValidationError(
+            path,
+            "extra-column",
+            f"the frame to write has {extra}, which {manifest.manifest_path.name} does not declare",
+            column=extra[0],
+        )
     texts = []
     for position, record in enumerate(frame[expected].itertuples(index=False, name=None)):
         cells = {}
@@ -482,8 +554,12 @@ def write(name: str, frame: pd.DataFrame, *, data_dir: Path = DATA_DIR, bibliogr
             try:
                 cells[column.name] = format_cell(column, value)
             except TypeError as err:
-                raise DataValidationError(path, f"type-{column.type}", f"row {position} of the frame to write: "
-                                          f"cannot write {err}", column=column.name) from None
+                raise DataValidationError(
+                    path,
+                    f"type-{column.type}",
+                    f"row {position} of the frame to write: cannot write {err}",
+                    column=column.name,
+                ) from None
         texts.append(cells)
     texts.sort(key=_row_sort_key(manifest))  # stable: rows equal on sort_by keep the frame's order
     rows = [(index + 2, cells) for index, cells in enumerate(texts)]  # the header is line 1
@@ -528,23 +604,27 @@ def load(name: str, *, data_dir: Path = DATA_DIR, bibliography: Path = BIBLIOGRA
     return frame
 
 
-def _check_rows(manifest: Manifest, rows: list[tuple[int, dict[str, str]]], data_dir: Path,
-                bibliography: Path) -> list[tuple[int, dict[str, Any]]]:
+def _check_rows(
+    manifest: Manifest, rows: list[tuple[int, dict[str, str]]], data_dir: Path, bibliography: Path
+) -> list[tuple[int, dict[str, Any]]]:
     """The checks :func:`load` and :func:`write` share, on rows of cell text; returns the typed rows."""
     typed = _check_cells(manifest, rows)
     _check_primary_key(manifest, typed)
     _check_source_keys(manifest, typed, bibliography)
     _check_row_refs(manifest, typed, data_dir, bibliography)
     if manifest.min_rows is not None and len(rows) < manifest.min_rows:
-        raise DataValidationError(manifest.path, "min-rows",
-                                  f"{len(rows)} data rows, fewer than the manifest's floor of {manifest.min_rows}")
+        raise DataValidationError(
+            manifest.path, "min-rows", f"{len(rows)} data rows, fewer than the manifest's floor of {manifest.min_rows}"
+        )
     return typed
 
 
 def _read_text(manifest: Manifest) -> str:
     path = manifest.path
     if not path.is_file():
-        raise DataValidationError(path, "file-missing", f"the manifest {manifest.manifest_path.name} names a missing file")
+        raise DataValidationError(
+            path, "file-missing", f"the manifest {manifest.manifest_path.name} names a missing file"
+        )
     data = path.read_bytes()
     if not data.strip():
         raise DataValidationError(path, "empty-file", "the file is empty")
@@ -553,15 +633,22 @@ def _read_text(manifest: Manifest) -> str:
     except UnicodeDecodeError as err:
         line = data[: err.start].count(b"\n") + 1
         column = _column_at(manifest, data, err.start)
-        raise DataValidationError(path, "encoding-utf8",
-                                  f"byte {data[err.start]:#04x} (offset {err.start}) is not valid UTF-8: save the "
-                                  "file as UTF-8 (the table's text must be Unicode, not a legacy code page)",
-                                  line=line, column=column) from None
+        raise DataValidationError(
+            path,
+            "encoding-utf8",
+            f"byte {data[err.start]:#04x} (offset {err.start}) is not valid UTF-8: save the "
+            "file as UTF-8 (the table's text must be Unicode, not a legacy code page)",
+            line=line,
+            column=column,
+        ) from None
     digest = hashlib.sha256(data).hexdigest()
     if digest != manifest.sha256:
-        raise DataValidationError(path, "sha256",
-                                  f"file hash {digest[:12]}… does not match the manifest's {manifest.sha256[:12]}…; "
-                                  "if the change is intended, run `python3 tasks.py rehash`")
+        raise DataValidationError(
+            path,
+            "sha256",
+            f"file hash {digest[:12]}… does not match the manifest's {manifest.sha256[:12]}…; "
+            "if the change is intended, run `python3 tasks.py rehash`",
+        )
     if text.startswith("\ufeff"):
         raise DataValidationError(path, "encoding-utf8", "the file starts with a byte-order mark", line=1)
     return text
@@ -593,31 +680,46 @@ def _parse_rows(manifest: Manifest, text: str) -> list[tuple[int, dict[str, str]
     for name in header:
         problem = hidden_character_problem(name)
         if problem:
-            raise DataValidationError(path, "hidden-character", f"header name {name!r}: {problem}", line=1,
-                                      column=name)
+            raise DataValidationError(path, "hidden-character", f"header name {name!r}: {problem}", line=1, column=name)
     repeated = [name for name in dict.fromkeys(header) if header.count(name) > 1]
     if repeated:
         name = repeated[0]
         fields = [str(i + 1) for i, h in enumerate(header) if h == name]
-        raise DataValidationError(path, "duplicate-column",
-                                  f"the header names {name!r} {len(fields)} times (fields {', '.join(fields)}); "
-                                  "each column appears once", line=1, column=name)
+        raise DataValidationError(
+            path,
+            "duplicate-column",
+            f"the header names {name!r} {len(fields)} times (fields {', '.join(fields)}); each column appears once",
+            line=1,
+            column=name,
+        )
     missing = [c for c in expected if c not in header]
     extra = [c for c in header if c not in expected]
     if missing:
-        raise DataValidationError(path, "missing-column", f"the header lacks {missing} (found {header})",
-                                  line=1, column=missing[0])
+        raise DataValidationError(
+            path, "missing-column", f"the header lacks {missing} (found {header})", line=1, column=missing[0]
+        )
     if extra:
-        raise DataValidationError(path, "extra-column",
-                                  f"the header has {extra}, which the manifest does not declare; declare them in "
-                                  f"{manifest.manifest_path.name} or remove them", line=1, column=extra[0])
+        raise DataValidationError(
+            path,
+            "extra-column",
+            f"the header has {extra}, which the manifest does not declare; declare them in "
+            f"{manifest.manifest_path.name} or remove them",
+            line=1,
+            column=extra[0],
+        )
     if header != expected:
-        moved = [f"{name!r} is field {header.index(name) + 1}, expected {position + 1}"
-                 for position, name in enumerate(expected) if header[position] != name]
-        raise DataValidationError(path, "column-order",
-                                  f"columns out of manifest order: {'; '.join(moved)}. Found {header}; "
-                                  f"expected {expected}", line=1, column=next(
-                                      name for position, name in enumerate(expected) if header[position] != name))
+        moved = [
+            f"{name!r} is field {header.index(name) + 1}, expected {position + 1}"
+            for position, name in enumerate(expected)
+            if header[position] != name
+        ]
+        raise DataValidationError(
+            path,
+            "column-order",
+            f"columns out of manifest order: {'; '.join(moved)}. Found {header}; expected {expected}",
+            line=1,
+            column=next(name for position, name in enumerate(expected) if header[position] != name),
+        )
     rows = []
     line = reader.line_num
     while True:
@@ -645,13 +747,14 @@ def _check_cells(manifest: Manifest, rows: list[tuple[int, dict[str, str]]]) -> 
     for line, cells in rows:
         values = {}
         for column in manifest.columns:
-            values[column.name] = _check_cell(manifest.path, line, column, cells[column.name],
-                                              key=column.name in key_like)
+            values[column.name] = _check_cell(
+                manifest.path, line, column, cells[column.name], key=column.name in key_like
+            )
         typed.append((line, values))
     return typed
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _pattern(pattern: str) -> re.Pattern:
     # ASCII: a manifest's \d means 0-9, so 'E٠٤٨' does not pass for the key E048.
     return re.compile(pattern, re.ASCII)
@@ -682,13 +785,18 @@ def _check_cell(path: Path, line: int, column: Column, text: str, *, key: bool =
         value = text
     elif column.type == "integer":
         if not _INTEGER.fullmatch(text):
-            raise fail("type-integer", f"{text!r} is not a whole number written plainly (no leading zeros, "
-                       "signs or separators)" + _separator_hint(text))
+            raise fail(
+                "type-integer",
+                f"{text!r} is not a whole number written plainly (no leading zeros, "
+                "signs or separators)" + _separator_hint(text),
+            )
         value = int(text)
     elif column.type == "number":
         if not _NUMBER.fullmatch(text):
-            raise fail("type-number", f"{text!r} is not a plain decimal number (no separators, ranges or units)"
-                       + _separator_hint(text))
+            raise fail(
+                "type-number",
+                f"{text!r} is not a plain decimal number (no separators, ranges or units)" + _separator_hint(text),
+            )
         value = float(text)
     elif column.type == "date":
         try:
@@ -715,8 +823,13 @@ def _check_cell(path: Path, line: int, column: Column, text: str, *, key: bool =
 
 def _check_declared_value(value: Any, column_type: str, what: str, fail) -> None:
     """An enum value or bound in a manifest must be of the column's own type, or it could never match a cell."""
-    expected = {"string": (str,), "integer": (int,), "number": (int, float), "date": (str, dt.date),
-                "boolean": (bool,)}[column_type]
+    expected = {
+        "string": (str,),
+        "integer": (int,),
+        "number": (int, float),
+        "date": (str, dt.date),
+        "boolean": (bool,),
+    }[column_type]
     ok = isinstance(value, expected) and (column_type == "boolean" or not isinstance(value, bool))
     if column_type == "string" and isinstance(value, str) and not value.strip():
         raise fail(f"{what} {value!r} is blank")
@@ -726,8 +839,11 @@ def _check_declared_value(value: Any, column_type: str, what: str, fail) -> None
         except ValueError:
             ok = False
     if not ok:
-        hint = (" (YAML reads unquoted yes/no/true/false/on/off as booleans and bare digits as numbers: "
-                "quote the value)" if column_type == "string" else "")
+        hint = (
+            " (YAML reads unquoted yes/no/true/false/on/off as booleans and bare digits as numbers: quote the value)"
+            if column_type == "string"
+            else ""
+        )
         raise fail(f"{what} {value!r} is not of the column's type {column_type}{hint}")
 
 
@@ -750,12 +866,21 @@ def _check_primary_key(manifest: Manifest, typed: list[tuple[int, dict[str, Any]
     for line, values in typed:
         key = tuple(values[c] for c in manifest.primary_key)
         if any(part is None for part in key):
-            raise DataValidationError(manifest.path, "primary-key-empty", "a primary-key cell is empty",
-                                      line=line, column=manifest.primary_key[key.index(None)])
+            raise DataValidationError(
+                manifest.path,
+                "primary-key-empty",
+                "a primary-key cell is empty",
+                line=line,
+                column=manifest.primary_key[key.index(None)],
+            )
         if key in seen:
-            raise DataValidationError(manifest.path, "primary-key-unique",
-                                      f"key {dict(zip(manifest.primary_key, key))} repeats line {seen[key]}",
-                                      line=line, column=manifest.primary_key[0])
+            raise DataValidationError(
+                manifest.path,
+                "primary-key-unique",
+                f"key {dict(zip(manifest.primary_key, key))} repeats line {seen[key]}",
+                line=line,
+                column=manifest.primary_key[0],
+            )
         seen[key] = line
 
 
@@ -768,9 +893,13 @@ def _check_source_keys(manifest: Manifest, typed: list[tuple[int, dict[str, Any]
         for column in source_columns:
             for key in split_source_keys(values[column.name]):
                 if key not in entries:
-                    raise DataValidationError(manifest.path, "source-key",
-                                              f"source key {key!r} has no entry in {Path(bibliography).name}",
-                                              line=line, column=column.name)
+                    raise DataValidationError(
+                        manifest.path,
+                        "source-key",
+                        f"source key {key!r} has no entry in {Path(bibliography).name}",
+                        line=line,
+                        column=column.name,
+                    )
 
 
 def split_source_keys(cell: str | None) -> list[str]:
@@ -847,8 +976,10 @@ def select_rows(frame: pd.DataFrame, ref: RowRef) -> pd.DataFrame:
     where = ref.where
     if ref.by_key:
         if len(manifest.primary_key) != 1:
-            raise KeyError(f"table {ref.table} has the composite key {list(manifest.primary_key)}; write "
-                           f"{ref.table}[{'=…,'.join(manifest.primary_key)}=…]")
+            raise KeyError(
+                f"table {ref.table} has the composite key {list(manifest.primary_key)}; write "
+                f"{ref.table}[{'=…,'.join(manifest.primary_key)}=…]"
+            )
         where = ((manifest.primary_key[0], ref.where[0][1]),)
     mask = pd.Series(True, index=frame.index)
     for column, value in where:
@@ -858,8 +989,9 @@ def select_rows(frame: pd.DataFrame, ref: RowRef) -> pd.DataFrame:
     return frame[mask]
 
 
-def _check_row_refs(manifest: Manifest, typed: list[tuple[int, dict[str, Any]]], data_dir: Path,
-                    bibliography: Path) -> None:
+def _check_row_refs(
+    manifest: Manifest, typed: list[tuple[int, dict[str, Any]]], data_dir: Path, bibliography: Path
+) -> None:
     ref_columns = [c for c in manifest.columns if c.row_refs]
     if not ref_columns:
         return
@@ -868,23 +1000,32 @@ def _check_row_refs(manifest: Manifest, typed: list[tuple[int, dict[str, Any]]],
     for line, values in typed:
         row_key = ", ".join(f"{c}={values[c]}" for c in manifest.primary_key)
         for column in ref_columns:
-            def fail(rule: str, message: str) -> DataValidationError:
-                return DataValidationError(manifest.path, rule, f"row {row_key}: {message}", line=line,
-                                           column=column.name)
+
+            def fail(rule: str, message: str, row_key=row_key, line=line, column=column) -> DataValidationError:
+                return DataValidationError(
+                    manifest.path, rule, f"row {row_key}: {message}", line=line, column=column.name
+                )
+
             try:
                 refs = parse_row_refs(values[column.name])
             except ValueError as err:
                 raise fail("row-ref-syntax", str(err)) from None
             for ref in refs:
                 if ref.table not in known:
-                    raise fail("row-ref-table", f"reference {ref.text!r} names table {ref.table!r}, which has no "
-                                                f"manifest in {Path(data_dir).name}/")
+                    raise fail(
+                        "row-ref-table",
+                        f"reference {ref.text!r} names table {ref.table!r}, which has no "
+                        f"manifest in {Path(data_dir).name}/",
+                    )
                 if ref.table not in tables:
                     # Evidence is a fact table's row; a table of references pointing at another (or at
                     # itself) could loop, so it is refused.
                     if any(c.row_refs for c in read_manifest(ref.table, data_dir).columns):
-                        raise fail("row-ref-table", f"reference {ref.text!r} points at {ref.table}, a table of "
-                                                    "references; point at the fact rows themselves")
+                        raise fail(
+                            "row-ref-table",
+                            f"reference {ref.text!r} points at {ref.table}, a table of "
+                            "references; point at the fact rows themselves",
+                        )
                     tables[ref.table] = load(ref.table, data_dir=data_dir, bibliography=bibliography)
                 try:
                     matched = select_rows(tables[ref.table], ref)

@@ -1,9 +1,9 @@
 """Maintenance commands behind tasks.py, run inside the book's virtual environment.
 
-    python -m iranrussia.maintenance build [OUTPUT_ROOT]   # strict, fresh, offline book build
-    python -m iranrussia.maintenance execute [NB ...]      # re-execute notebooks in place
-    python -m iranrussia.maintenance rehash [TABLE ...]    # refresh sha256 in data manifests
-    python -m iranrussia.maintenance normalise [--check] [NB ...]  # one metadata form for every notebook
+python -m iranrussia.maintenance build [OUTPUT_ROOT]   # strict, fresh, offline book build
+python -m iranrussia.maintenance execute [NB ...]      # re-execute notebooks in place
+python -m iranrussia.maintenance rehash [TABLE ...]    # refresh sha256 in data manifests
+python -m iranrussia.maintenance normalise [--check] [NB ...]  # one metadata form for every notebook
 """
 
 from __future__ import annotations
@@ -34,9 +34,19 @@ def build_book(output_root: Path = REPO_ROOT) -> Path:
     html = output_root / "_build" / "html"
     started = time.monotonic()
     subprocess.run(
-        [str(Path(sys.executable).parent / "jupyter-book"), "build", str(REPO_ROOT), "--path-output", str(output_root),
-         "--all", "-W", "-n", "--keep-going"],
-        check=True, cwd=REPO_ROOT,
+        [
+            str(Path(sys.executable).parent / "jupyter-book"),
+            "build",
+            str(REPO_ROOT),
+            "--path-output",
+            str(output_root),
+            "--all",
+            "-W",
+            "-n",
+            "--keep-going",
+        ],
+        check=True,
+        cwd=REPO_ROOT,
     )
     print(f"[build] book built in {time.monotonic() - started:.1f} s: {html / 'index.html'}")
     return html
@@ -84,8 +94,13 @@ def execute_notebooks(paths: list[Path]) -> None:
         # One metadata form (no authoring-tool leftovers, no per-cell timestamps): rerunning an unchanged
         # notebook should leave git with nothing to show.
         normalise(notebook)
-        client = NotebookClient(notebook, timeout=NOTEBOOK_TIMEOUT_S, kernel_name="python3", record_timing=False,
-                                resources={"metadata": {"path": str(path.parent)}})
+        client = NotebookClient(
+            notebook,
+            timeout=NOTEBOOK_TIMEOUT_S,
+            kernel_name="python3",
+            record_timing=False,
+            resources={"metadata": {"path": str(path.parent)}},
+        )
         client.execute()
         atomic_write_text(path, notebook_text(notebook))
         shown = path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path
@@ -108,8 +123,10 @@ def rehash(names: list[str]) -> None:
             raise ValueError(f"{manifest_path}: no such manifest (known: {', '.join(table_names(DATA_DIR)) or 'none'})")
         raw = yaml.safe_load(manifest_path.read_text(encoding="utf-8"))
         if not isinstance(raw, dict) or not isinstance(raw.get("path"), str) or not raw["path"].strip():
-            raise ValueError(f"{manifest_path}: no top-level 'path:' naming the table's file, so there is nothing "
-                             "to hash (and no line to put 'sha256:' after)")
+            raise ValueError(
+                f"{manifest_path}: no top-level 'path:' naming the table's file, so there is nothing "
+                "to hash (and no line to put 'sha256:' after)"
+            )
         print(f"[rehash] {name}: {refresh_manifest_sha256(DATA_DIR / raw['path'], manifest_path)}")
 
 
@@ -130,8 +147,10 @@ def main(argv: list[str]) -> None:
         paths = [Path(p).resolve() for p in rest if p != "--check"] or sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
         changed = normalise_notebooks(paths, check=check)
         for path in changed:
-            print(f"[normalise] {path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path}: "
-                  + ("metadata not in the book's form (run `python3 tasks.py lint --fix`)" if check else "normalised"))
+            print(
+                f"[normalise] {path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path}: "
+                + ("metadata not in the book's form (run `python3 tasks.py lint --fix`)" if check else "normalised")
+            )
         if check and changed:
             raise SystemExit(1)
     else:

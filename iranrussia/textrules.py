@@ -52,9 +52,15 @@ _ADVICE = {
 # With ``markup: inline``: links to http(s) addresses are allowed, nothing else of the list above.
 _INLINE_LINK = re.compile(r"(?<!!)\[(?P<text>[^\[\]]+)\]\((?P<url>[^\s()]+)\)")
 
-_HIDDEN_CATEGORIES = {"Cc": "a control character", "Cf": "an invisible format character",
-                      "Zl": "a line separator", "Zp": "a paragraph separator", "Co": "a private-use character",
-                      "Cs": "a surrogate", "Cn": "an unassigned code point"}
+_HIDDEN_CATEGORIES = {
+    "Cc": "a control character",
+    "Cf": "an invisible format character",
+    "Zl": "a line separator",
+    "Zp": "a paragraph separator",
+    "Co": "a private-use character",
+    "Cs": "a surrogate",
+    "Cn": "an unassigned code point",
+}
 # Letters that render as blank space (Hangul fillers, braille blank) and variation selectors.
 _BLANK_LOOKING = frozenset("\u115f\u1160\u3164\uffa0\u2800") | frozenset(map(chr, range(0xFE00, 0xFE10)))
 _ASCII_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -70,8 +76,10 @@ def markup_problem(text: str, option: str | None = None) -> str | None:
     if option == "inline":
         for link in _INLINE_LINK.finditer(text):
             if not PLAIN_URL.fullmatch(link["url"]):
-                return (f"a link to {link['url']!r} (at character {link.start() + 1}), which is not a plain http(s) "
-                        "address: link to a web page, percent-encoding any quotes or braces")
+                return (
+                    f"a link to {link['url']!r} (at character {link.start() + 1}), which is not a plain http(s) "
+                    "address: link to a web page, percent-encoding any quotes or braces"
+                )
             inner = markup_problem(link["text"])
             if inner:
                 return f"in the text of the link at character {link.start() + 1}, {inner}"
@@ -91,8 +99,10 @@ def hidden_character_problem(text: str, *, key: bool = False) -> str | None:
         match = _ASCII_CONTROL.search(text)
         if match is None:
             return None
-        return (f"{_describe(match.group(0))}, a control character, at character {match.start() + 1}: "
-                "delete it (a cell holds one line of text)")
+        return (
+            f"{_describe(match.group(0))}, a control character, at character {match.start() + 1}: "
+            "delete it (a cell holds one line of text)"
+        )
     found = []
     for char in set(text):  # each distinct character once: long prose repeats its few non-ASCII letters
         if char.isascii() and not _ASCII_CONTROL.match(char):

@@ -10,8 +10,12 @@ import pytest
 from iranrussia.bibliography import BibliographyError, read_bibliography
 
 GOOD = {
-    "author": "{Statistics Office}", "title": "Annual statistics", "howpublished": "Statistics Office",
-    "year": "2023", "url": "https://example.org/stats", "urldate": "2026-11-01",
+    "author": "{Statistics Office}",
+    "title": "Annual statistics",
+    "howpublished": "Statistics Office",
+    "year": "2023",
+    "url": "https://example.org/stats",
+    "urldate": "2026-11-01",
 }
 
 
@@ -65,7 +69,7 @@ def test_printed_work_with_full_reference_needs_no_url(tmp_path):
         ({"url": "https://example.org/stats\u200b"}, "hidden-character"),
         ({"editor": "{<img src=x onerror=y>}"}, "markup"),
         ({"editor": "{Evil\u202e Editor}"}, "hidden-character"),
-        ({"doi": "10.1/x\"onmouseover=alert(1)"}, "identifier-format"),
+        ({"doi": '10.1/x"onmouseover=alert(1)'}, "identifier-format"),
     ],
 )
 def test_broken_entry_is_refused_with_its_rule(tmp_path, fields, rule):

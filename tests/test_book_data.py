@@ -99,6 +99,13 @@ def test_builder_writes_only_through_the_manifest(path):
     # Builders hand typed frames to builders.common.run, which writes them through iranrussia.data.write:
     # no writer, column list or number formatter of their own (the table contract lives in the manifest).
     source = path.read_text(encoding="utf-8")
-    for pattern in (r"\.to_csv\(", r"atomic_write", r"write_text\(", r"refresh_manifest_sha256", r"_COLUMNS\s*=",
-                    r"sys\.path\.insert", r":\.\d+f\}"):
+    for pattern in (
+        r"\.to_csv\(",
+        r"atomic_write",
+        r"write_text\(",
+        r"refresh_manifest_sha256",
+        r"_COLUMNS\s*=",
+        r"sys\.path\.insert",
+        r":\.\d+f\}",
+    ):
         assert not re.search(pattern, source), f"{path.name}: {pattern!r} (write through builders.common.run)"

@@ -19,8 +19,15 @@ from iranrussia.maintenance import build_book
 
 CHROMIUM = "/usr/bin/chromium"
 # As root and on a closed network, Chromium needs these to start and to stop calling home.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 NOT_PAGES = {"_static", "_sources", "_images", "reports", "_downloads"}
 
 
@@ -48,7 +55,9 @@ def browser():
 
 
 def pages(html: Path) -> list[str]:
-    return sorted(str(p.relative_to(html)) for p in html.rglob("*.html") if not (set(p.relative_to(html).parts) & NOT_PAGES))
+    return sorted(
+        str(p.relative_to(html)) for p in html.rglob("*.html") if not (set(p.relative_to(html).parts) & NOT_PAGES)
+    )
 
 
 def redirect_target(path: Path) -> str | None:
@@ -60,7 +69,7 @@ def redirect_target(path: Path) -> str | None:
     return refresh["content"].split("url=", 1)[-1].strip()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def ids_in(path: Path) -> frozenset[str]:
     soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
     return frozenset(tag["id"] for tag in soup.find_all(id=True))
@@ -69,7 +78,7 @@ def ids_in(path: Path) -> frozenset[str]:
 def internal_link_problem(html: Path, base: str, href: str) -> str | None:
     """Why an in-book link is broken, or None."""
     parsed = urllib.parse.urlsplit(href)
-    target = html / urllib.parse.unquote(parsed.path[len(urllib.parse.urlsplit(base).path):])
+    target = html / urllib.parse.unquote(parsed.path[len(urllib.parse.urlsplit(base).path) :])
     if target.is_dir():
         target = target / "index.html"
     if not target.is_file():
@@ -82,11 +91,18 @@ def internal_link_problem(html: Path, base: str, href: str) -> str | None:
 def test_book_has_the_expected_pages(site):
     html, _ = site
     found = pages(html)
-    for required in ("index.html", "references.html", "notebooks/data-dictionary.html",
-                     "notebooks/relationship-at-a-glance.html", "notebooks/trade-trajectory.html",
-                     "notebooks/oil-competition.html", "notebooks/claims-ledger.html",
-                     "notebooks/arms-flows.html", "notebooks/iranian-skepticism.html",
-                     "notebooks/western-policy.html"):
+    for required in (
+        "index.html",
+        "references.html",
+        "notebooks/data-dictionary.html",
+        "notebooks/relationship-at-a-glance.html",
+        "notebooks/trade-trajectory.html",
+        "notebooks/oil-competition.html",
+        "notebooks/claims-ledger.html",
+        "notebooks/arms-flows.html",
+        "notebooks/iranian-skepticism.html",
+        "notebooks/western-policy.html",
+    ):
         assert required in found
 
 
@@ -102,18 +118,28 @@ def test_every_page_loads_clean_in_chromium(site, browser):
             continue
         page = browser.new_page()
         errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(f"JS exception: {exc}"))
-        page.on("console", lambda msg: errors.append(f"console error: {msg.text}") if msg.type == "error" else None)
-        page.on("requestfailed", lambda req: errors.append(f"request failed: {req.url}"))
+        # Handlers bind this page's list and name (defaults), not whatever the loop variables later hold.
+        page.on("pageerror", lambda exc, errors=errors: errors.append(f"JS exception: {exc}"))
+        page.on(
+            "console",
+            lambda msg, errors=errors: errors.append(f"console error: {msg.text}") if msg.type == "error" else None,
+        )
+        page.on("requestfailed", lambda req, errors=errors: errors.append(f"request failed: {req.url}"))
         # The book must read offline: a page that fetches anything from outside the site is a defect.
-        page.on("request", lambda req: None if req.url.startswith((base, "data:", "blob:"))
-                else external.add(f"{name}: {req.url}"))
+        page.on(
+            "request",
+            lambda req, name=name: (
+                None if req.url.startswith((base, "data:", "blob:")) else external.add(f"{name}: {req.url}")
+            ),
+        )
         response = page.goto(base + name, wait_until="load")
         if response is None or not response.ok:
             problems.append(f"{name}: HTTP {response.status if response else 'no response'}")
         images = page.eval_on_selector_all(
-            "img", "els => els.map(e => ({src: e.getAttribute('src'), alt: (e.getAttribute('alt') || '').trim(),"
-                   " loaded: e.complete && e.naturalWidth > 0}))")
+            "img",
+            "els => els.map(e => ({src: e.getAttribute('src'), alt: (e.getAttribute('alt') || '').trim(),"
+            " loaded: e.complete && e.naturalWidth > 0}))",
+        )
         for image in images:
             if not image["loaded"]:
                 problems.append(f"{name}: broken image {image['src']}")

@@ -42,7 +42,9 @@ HOSTILE = " ".join(PAYLOADS)
 
 NOTEBOOK_CELLS = [
     ("markdown", "# Hostile data\n\nA glued value: {glue:text}`hostile_text`."),
-    ("code", """\
+    (
+        "code",
+        """\
 import pandas as pd
 from IPython.display import Markdown, display
 from myst_nb import glue
@@ -55,16 +57,22 @@ from iranrussia.datadict import table_markdown
 # Read without the loader, which would refuse these cells: this page tests what happens after a slip.
 hostile = pd.read_csv("hostile.csv", dtype=str, keep_default_na=False)
 text = hostile.loc[0, "note"]
-glue("hostile_text", text, display=False)"""),
+glue("hostile_text", text, display=False)""",
+    ),
     ("code", "display(Markdown(page.markdown_table(hostile)))"),
     ("code", "display(page.html_table(hostile, 'hostile-styled'))"),
     ("code", "hostile"),
     ("code", "page.table_credit(['events'], text)"),
-    ("code", """\
+    (
+        "code",
+        """\
 lines = [page.Markup("- **{}** ({}): {} {}").format(row.date, row.event_id, row.note, page.cite(row.source))
          for row in hostile.itertuples()]
-display(Markdown(page.Markup("\\n").join(lines)))"""),
-    ("code", """\
+display(Markdown(page.Markup("\\n").join(lines)))""",
+    ),
+    (
+        "code",
+        """\
 claims = pd.DataFrame([{
     "claim_id": "RFERL22-01", "made_by": "rferl-2022-farda-briefing", "made_on": pd.Timestamp("2022-07-19"),
     "made_on_precision": "day", "claim": text, "claim_kind": text, "chapter": "trade-trajectory",
@@ -73,11 +81,15 @@ claims = pd.DataFrame([{
 framing = pd.DataFrame([{"dimension_id": "F01", "dimension": text, "finding": text, "evidence": pd.NA,
                          "reading": text, "would_change": text}])
 display(Markdown(chapter_section("trade-trajectory", claims)))
-display(Markdown(framing_markdown(framing)))"""),
-    ("code", """\
+display(Markdown(framing_markdown(framing)))""",
+    ),
+    (
+        "code",
+        """\
 manifest = read_manifest("events")
 forged = manifest.__class__(**{**manifest.__dict__, "title": text, "description": text, "credit": text})
-display(Markdown(table_markdown(forged, rows=1)))"""),
+display(Markdown(table_markdown(forged, rows=1)))""",
+    ),
 ]
 
 
@@ -87,32 +99,53 @@ def hostile_book(root: Path) -> Path:
         shutil.copy(REPO_ROOT / name, root / name)
     for name in ("_ext", "_static"):
         shutil.copytree(REPO_ROOT / name, root / name)
-    (root / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n  - file: notebooks/hostile\n"
-                                   "  - file: references\n", encoding="utf-8")
+    (root / "_toc.yml").write_text(
+        "format: jb-book\nroot: intro\nchapters:\n  - file: notebooks/hostile\n  - file: references\n", encoding="utf-8"
+    )
     # The claims section links to the claim's ledger entry; give it one.
-    (root / "intro.md").write_text("# Test book\n\n(claim-rferl22-01)=\n## A claim\n\nOne hostile chapter.\n",
-                                   encoding="utf-8")
+    (root / "intro.md").write_text(
+        "# Test book\n\n(claim-rferl22-01)=\n## A claim\n\nOne hostile chapter.\n", encoding="utf-8"
+    )
     (root / "references.md").write_text("# Sources\n\n```{bibliography}\n```\n", encoding="utf-8")
     notebooks = root / "notebooks"
     notebooks.mkdir()
     frame_rows = "event_id,date,note,source\n" + "\n".join(
         f'E{i:03d},2024-01-0{i % 9 + 1},"{payload.replace(chr(34), chr(34) * 2)}",agency-2024-report'
-        for i, payload in enumerate([HOSTILE, *PAYLOADS], start=1))
+        for i, payload in enumerate([HOSTILE, *PAYLOADS], start=1)
+    )
     (notebooks / "hostile.csv").write_text(frame_rows + "\n", encoding="utf-8")
     notebook = nbformat.v4.new_notebook()
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    notebook.cells = [nbformat.v4.new_markdown_cell(src) if kind == "markdown" else nbformat.v4.new_code_cell(src)
-                      for kind, src in NOTEBOOK_CELLS]
-    NotebookClient(notebook, timeout=300, kernel_name="python3",
-                   resources={"metadata": {"path": str(notebooks)}}).execute()
+    notebook.cells = [
+        nbformat.v4.new_markdown_cell(src) if kind == "markdown" else nbformat.v4.new_code_cell(src)
+        for kind, src in NOTEBOOK_CELLS
+    ]
+    NotebookClient(
+        notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(notebooks)}}
+    ).execute()
     nbformat.write(notebook, notebooks / "hostile.ipynb")
     # The citation key must exist for the strict build: give the test book its own entry.
     with open(root / "references.bib", "a", encoding="utf-8") as bib:
-        bib.write("\n@misc{agency-2024-report,\n  author = {{News Agency}},\n  title = {A report},\n"
-                  "  howpublished = {News Agency},\n  year = {2024},\n  url = {https://example.org/report},\n"
-                  "  urldate = {2026-11-01},\n}\n")
-    subprocess.run([str(Path(sys.executable).parent / "jupyter-book"), "build", str(root), "--path-output", str(root),
-                    "--all", "-W", "-n", "--keep-going"], check=True, cwd=root)
+        bib.write(
+            "\n@misc{agency-2024-report,\n  author = {{News Agency}},\n  title = {A report},\n"
+            "  howpublished = {News Agency},\n  year = {2024},\n  url = {https://example.org/report},\n"
+            "  urldate = {2026-11-01},\n}\n"
+        )
+    subprocess.run(
+        [
+            str(Path(sys.executable).parent / "jupyter-book"),
+            "build",
+            str(root),
+            "--path-output",
+            str(root),
+            "--all",
+            "-W",
+            "-n",
+            "--keep-going",
+        ],
+        check=True,
+        cwd=root,
+    )
     return root / "_build" / "html"
 
 
@@ -136,7 +169,8 @@ def test_a_script_payload_in_data_leaves_nothing_of_its_own_in_the_page(hostile_
         # The payloads are marked: every script, handler, id and link target of theirs says "pwned". Anything
         # of the page that carries that mark, other than text, came from the data.
         found = page.evaluate("""() => {
-            const main = document.querySelector('article') || document.querySelector('main');  // the page body, not the theme's buttons
+            // the page body, not the theme's buttons
+            const main = document.querySelector('article') || document.querySelector('main');
             const out = {pwned: window.__pwned || null, elements: [], attributes: [], links: [], scripts: []};
             for (const el of document.querySelectorAll('*')) {
                 if (el.tagName === 'IMG' && el.getAttribute('src') === 'x') out.elements.push('img src=x');
@@ -148,7 +182,8 @@ def test_a_script_payload_in_data_leaves_nothing_of_its_own_in_the_page(hostile_
                 }
             }
             for (const a of document.querySelectorAll('a[href]')) {
-                if (/^\\s*(javascript|data|vbscript):/i.test(a.getAttribute('href'))) out.links.push(a.getAttribute('href'));
+                const href = a.getAttribute('href');
+                if (/^\\s*(javascript|data|vbscript):/i.test(href)) out.links.push(href);
             }
             for (const s of document.querySelectorAll('script')) {
                 if (s.textContent.includes('pwned')) out.scripts.push(s.textContent.slice(0, 80));

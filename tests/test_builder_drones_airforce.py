@@ -13,6 +13,7 @@ tests/fixtures/arms/missile_attacks_daily_fixture.csv has seven report rows (new
 
 The expected monthly figures below are sums of those lines done by hand.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -40,7 +41,7 @@ def test_months_cover_first_to_last_report(table):
 def test_september_only_the_shahed_row(table):
     sep = table.loc["2024-09"]
     assert (sep["launched"], sep["destroyed"], sep["not_reach_goal"], sep["n_reports"]) == (50, 45, 0, 1)
-    assert sep["partial_month"]            # compilation starts on 29 Sep
+    assert sep["partial_month"]  # compilation starts on 29 Sep
     assert not sep["combined_count"]
 
 
@@ -57,8 +58,8 @@ def test_november_subtotal_below_launched_is_flagged(table):
     nov = table.loc["2024-11"]
     assert (nov["launched"], nov["destroyed"], nov["not_reach_goal"]) == (210, 180, 5)
     assert (nov["is_shahed_subtotal"], nov["n_reports_with_subtotal"]) == (130, 2)
-    assert nov["combined_count"]           # 120 'of which Shaheds' out of 200 launched
-    assert nov["partial_month"]            # compilation ends 4 Nov
+    assert nov["combined_count"]  # 120 'of which Shaheds' out of 200 launched
+    assert nov["partial_month"]  # compilation ends 4 Nov
     assert nov["last_report"] == dt.date(2024, 11, 4)
 
 
@@ -84,8 +85,7 @@ def test_written_table_follows_its_manifest(scratch_manifests, table):
     digest = hashlib.sha256((tmp_path / "drones_monthly.csv").read_bytes()).hexdigest()
     assert f"sha256: {digest}" in (tmp_path / "drones_monthly.yml").read_text(encoding="utf-8")
     # a check of the same frame against what was just written finds nothing to change
-    assert write_tables({"drones_monthly": table.reset_index()}, data_dir=tmp_path, check=True,
-                        say=lambda _: None) == 0
+    assert write_tables({"drones_monthly": table.reset_index()}, data_dir=tmp_path, check=True, say=lambda _: None) == 0
 
 
 def test_check_reports_a_difference_and_writes_nothing(scratch_manifests, table):
@@ -103,10 +103,11 @@ def test_check_reports_a_difference_and_writes_nothing(scratch_manifests, table)
 
 # ------------------------------------------------------- the committed table (reads data/ only) ----
 
+
 def test_committed_table_is_consistent():
     # the table ships with the book, so a missing file is a failure, not a skip
     d = pd.read_csv(Path(__file__).resolve().parent.parent / "data" / "drones_monthly.csv")
-    months = pd.PeriodIndex(d["month"], freq="M").asi8     # month numbers
+    months = pd.PeriodIndex(d["month"], freq="M").asi8  # month numbers
     assert ((months[1:] - months[:-1]) == 1).all(), "months must be consecutive"
     assert (d["destroyed"] + d["not_reach_goal"] <= d["launched"]).all()
     # only the compilation's first and last months are partial, and they are flagged

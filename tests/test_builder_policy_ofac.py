@@ -27,6 +27,7 @@ tests/fixtures/policy/sdn_first_seen_fixture.csv (seven entries):
 
 So, with the scrape ending on 2021-12-10: 2021-09 0, 2021-10 1, 2021-11 1, 2021-12 1 (partial month).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -39,6 +40,7 @@ import pytest
 from builders import policy_ofac as po
 from builders.common import write_tables
 from iranrussia.data import DataValidationError
+
 SEP_8, OCT_18, OCT_19 = dt.date(2022, 9, 8), dt.date(2023, 10, 18), dt.date(2023, 10, 19)
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "policy"
@@ -51,13 +53,18 @@ def des():
 
 @pytest.fixture(scope="module")
 def mon():
-    return po.monthly(po.read_first_seen(FIX / "sdn_first_seen_fixture.csv"), first_month="2021-09",
-                      last_date="2021-12-10")
+    return po.monthly(
+        po.read_first_seen(FIX / "sdn_first_seen_fixture.csv"), first_month="2021-09", last_date="2021-12-10"
+    )
 
 
 def test_one_row_per_action_and_type(des):
     assert sorted(zip(des["action_date"].astype(str), des["entry_type"])) == [
-        ("2022-09-08", "entity"), ("2022-09-08", "individual"), ("2023-10-18", "entity"), ("2023-10-18", "vessel")]
+        ("2022-09-08", "entity"),
+        ("2022-09-08", "individual"),
+        ("2023-10-18", "entity"),
+        ("2023-10-18", "vessel"),
+    ]
 
 
 def test_first_action_counts_and_tags(des):
@@ -112,11 +119,17 @@ def test_written_table_follows_its_manifest(scratch_manifests, des):
     tmp_path = scratch_manifests("policy_designations")  # the writer takes column and row order from it
     assert write_tables({"policy_designations": des}, data_dir=tmp_path, say=lambda _: None) == 0
     lines = (tmp_path / "policy_designations.csv").read_text(encoding="utf-8").splitlines()
-    assert lines[0] == ("action_date,entry_type,new_listings,retagged,entries,first_seen_first,first_seen_last,"
-                        "max_days_after_action,tags_added,source")
+    assert lines[0] == (
+        "action_date,entry_type,new_listings,retagged,entries,first_seen_first,first_seen_last,"
+        "max_days_after_action,tags_added,source"
+    )
     # action date first, then entry type in the manifest's enum order (individual before entity)
     assert [line.split(",")[:2] for line in lines[1:]] == [
-        ["2022-09-08", "individual"], ["2022-09-08", "entity"], ["2023-10-18", "entity"], ["2023-10-18", "vessel"]]
+        ["2022-09-08", "individual"],
+        ["2022-09-08", "entity"],
+        ["2023-10-18", "entity"],
+        ["2023-10-18", "vessel"],
+    ]
     assert lines[-1].startswith("2023-10-18,vessel,0,1,1,,,,IRAN-CON-ARMS-EO,")
     digest = hashlib.sha256((tmp_path / "policy_designations.csv").read_bytes()).hexdigest()
     assert f"sha256: {digest}" in (tmp_path / "policy_designations.yml").read_text(encoding="utf-8")

@@ -14,9 +14,18 @@ import pandas as pd
 import pytest
 
 from iranrussia import load
-from iranrussia.claims import (CHAPTER_TITLES, SEEDS, VERDICTS_NEEDING_EVIDENCE, VERDICTS_OPEN, chapter_section,
-                               evidence, figures, framing_markdown, ledger_markdown,
-                               unsupported_figures)
+from iranrussia.claims import (
+    CHAPTER_TITLES,
+    SEEDS,
+    VERDICTS_NEEDING_EVIDENCE,
+    VERDICTS_OPEN,
+    chapter_section,
+    evidence,
+    figures,
+    framing_markdown,
+    ledger_markdown,
+    unsupported_figures,
+)
 from iranrussia.data import split_source_keys
 from iranrussia.page import escape
 from iranrussia.paths import NOTEBOOKS_DIR
@@ -60,15 +69,19 @@ def test_a_seed_is_never_its_own_evidence(claim_id):
     claim = BY_ID.loc[claim_id]
     if claim["verdict"] not in VERDICTS_NEEDING_EVIDENCE:
         return
-    independent = [table + ":" + text for table, text, rows in evidence(claim["evidence"])
-                   if any(set(split_source_keys(cell)) - set(SEEDS) for cell in rows["source"].dropna())]
+    independent = [
+        table + ":" + text
+        for table, text, rows in evidence(claim["evidence"])
+        if any(set(split_source_keys(cell)) - set(SEEDS) for cell in rows["source"].dropna())
+    ]
     assert independent, f"{claim_id}: every evidence row is sourced only to a seed article"
 
 
 @pytest.mark.parametrize("claim_id", CLAIMS["claim_id"])
 def test_figures_in_the_reasoning_are_those_of_the_evidence_rows(claim_id):
     assert unsupported_figures(BY_ID.loc[claim_id]) == set(), (
-        f"{claim_id}: figures quoted in the reasoning appear in no evidence row nor in the claim")
+        f"{claim_id}: figures quoted in the reasoning appear in no evidence row nor in the claim"
+    )
 
 
 def test_the_figure_check_catches_a_figure_no_row_holds():
@@ -104,8 +117,11 @@ def generated_outputs(stem: str) -> str:
 @pytest.mark.parametrize("stem", sorted(set(CLAIMS["chapter"])))
 def test_chapter_claims_section_is_the_generated_one(stem):
     chapter = notebook(stem)
-    head = next(i for i, c in enumerate(chapter) if c["cell_type"] == "markdown"
-                and "## Checking the seed articles' claims" in "".join(c["source"]))
+    head = next(
+        i
+        for i, c in enumerate(chapter)
+        if c["cell_type"] == "markdown" and "## Checking the seed articles' claims" in "".join(c["source"])
+    )
     generator = chapter[head + 1]
     assert generator["cell_type"] == "code" and f'chapter_section("{stem}")' in "".join(generator["source"])
     # and what the page shows is what the table says today
@@ -114,8 +130,10 @@ def test_chapter_claims_section_is_the_generated_one(stem):
 
 
 # A verdict word set in bold, or a table or frame column named Verdict, is a verdict written by hand.
-HAND_VERDICT = re.compile(r"(?i:\*\*(supported|partly supported|not supported|cannot tell|not yet testable)\*\*)|"
-                          r"\|\s*Verdict\s*\||\"Verdict\"")
+HAND_VERDICT = re.compile(
+    r"(?i:\*\*(supported|partly supported|not supported|cannot tell|not yet testable)\*\*)|"
+    r"\|\s*Verdict\s*\||\"Verdict\""
+)
 
 
 @pytest.mark.parametrize("path", sorted(NOTEBOOKS_DIR.glob("*.ipynb")), ids=lambda p: p.name)
@@ -157,8 +175,11 @@ def test_the_ledger_keeps_its_structure_once_escaped():
     from myst_parser.parsers.mdit import create_md_parser
 
     markdown = ledger_markdown(CLAIMS)
-    tokens = [t for tok in create_md_parser(MdParserConfig(), RendererHTML).parse(markdown)
-              for t in [tok, *(tok.children or [])]]
+    tokens = [
+        t
+        for tok in create_md_parser(MdParserConfig(), RendererHTML).parse(markdown)
+        for t in [tok, *(tok.children or [])]
+    ]
     text = " ".join(t.content for t in tokens if t.type == "text")
     assert "**" not in text and "\\" not in text and "{cite" not in text
     n_claims = len(CLAIMS)

@@ -35,6 +35,7 @@ def temp_files(folder: Path) -> list[Path]:
 
 # ------------------------------------------------------------------------------- the atomic helpers ----
 
+
 def test_atomic_write_bytes_writes_exactly_the_bytes(tmp_path):
     target = tmp_path / "t.bin"
     target.write_bytes(b"old content, longer than the new one")
@@ -45,8 +46,8 @@ def test_atomic_write_bytes_writes_exactly_the_bytes(tmp_path):
 
 def test_atomic_write_text_translates_no_newlines(tmp_path):
     target = tmp_path / "t.csv"
-    atomic_write_text(target, "a,b\r\nTehrān,\"x\ny\"\n")
-    assert target.read_bytes() == "a,b\r\nTehrān,\"x\ny\"\n".encode("utf-8")
+    atomic_write_text(target, 'a,b\r\nTehrān,"x\ny"\n')
+    assert target.read_bytes() == 'a,b\r\nTehrān,"x\ny"\n'.encode()
     with atomic_open(target, "w") as handle:
         handle.write("one\ntwo\r\n")
     assert target.read_bytes() == b"one\ntwo\r\n"
@@ -135,8 +136,9 @@ def test_only_whole_file_modes_are_accepted(tmp_path):
 
 
 def test_git_ignores_the_temp_files():
-    result = subprocess.run(["git", "check-ignore", "--no-index", "-q", "data/.events.csv.k2j4h_x1.tmp"],
-                            cwd=REPO_ROOT, capture_output=True)
+    result = subprocess.run(
+        ["git", "check-ignore", "--no-index", "-q", "data/.events.csv.k2j4h_x1.tmp"], cwd=REPO_ROOT, capture_output=True
+    )
     assert result.returncode == 0, "add the temp-file pattern of iranrussia/files.py to .gitignore"
 
 
@@ -183,13 +185,19 @@ KILL_HARNESS = textwrap.dedent("""\
 
 
 def run_killed(mode: str, target: Path, limit: int, job: str, *extra: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", KILL_HARNESS, mode, str(target), str(limit), job, *extra],
-                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", KILL_HARNESS, mode, str(target), str(limit), job, *extra],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def assert_killed_by_the_size_limit(result: subprocess.CompletedProcess) -> None:
     assert result.returncode == -signal.SIGXFSZ, (
-        f"expected death by SIGXFSZ, got return code {result.returncode}\n{result.stdout}\n{result.stderr}")
+        f"expected death by SIGXFSZ, got return code {result.returncode}\n{result.stdout}\n{result.stderr}"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -248,9 +256,13 @@ def test_execute_notebooks_saves_the_bytes_nbformat_write_would(small_notebook, 
 
 def write_sample_table(data_dir: Path, rows: int, value: str) -> pd.DataFrame:
     data_dir.mkdir(parents=True, exist_ok=True)
-    table = pd.DataFrame({"row_id": [f"R{i:05d}" for i in range(rows)],
-                          "year": [str(1992 + i % 30) for i in range(rows)],
-                          "note": [f"{value} {i}" for i in range(rows)]})
+    table = pd.DataFrame(
+        {
+            "row_id": [f"R{i:05d}" for i in range(rows)],
+            "year": [str(1992 + i % 30) for i in range(rows)],
+            "note": [f"{value} {i}" for i in range(rows)],
+        }
+    )
     (data_dir / "sample.csv").write_text(table.to_csv(index=False, lineterminator="\n"), encoding="utf-8")
     (data_dir / "sample.yml").write_text(yaml.safe_dump(sample_manifest(), sort_keys=False), encoding="utf-8")
     refresh_manifest_sha256(data_dir / "sample.csv")
@@ -259,10 +271,16 @@ def write_sample_table(data_dir: Path, rows: int, value: str) -> pd.DataFrame:
 
 def sample_manifest(**change) -> dict:
     spec = {
-        "name": "sample", "title": "A sample", "description": "One row per test.", "path": "sample.csv",
-        "sha256": "0" * 64, "producer": "Tests", "licence": {"name": "CC BY 4.0",
-                                                            "url": "https://creativecommons.org/licenses/by/4.0/"},
-        "credit": "Test data.", "primary_key": ["row_id"], "coverage": {"start": "year", "end": "year"},
+        "name": "sample",
+        "title": "A sample",
+        "description": "One row per test.",
+        "path": "sample.csv",
+        "sha256": "0" * 64,
+        "producer": "Tests",
+        "licence": {"name": "CC BY 4.0", "url": "https://creativecommons.org/licenses/by/4.0/"},
+        "credit": "Test data.",
+        "primary_key": ["row_id"],
+        "coverage": {"start": "year", "end": "year"},
         "columns": [
             {"name": "row_id", "type": "string", "description": "Identifier.", "required": True},
             {"name": "year", "type": "integer", "description": "Year.", "unit": "year", "required": True},
@@ -279,8 +297,12 @@ def test_a_table_killed_while_being_written_keeps_its_old_bytes_and_manifest(tmp
     write_sample_table(data_dir, 4000, "old")
     csv_before, manifest_before = (data_dir / "sample.csv").read_bytes(), (data_dir / "sample.yml").read_bytes()
     new = tmp_path / "new.csv"  # the builder's new table, different content, outside the data folder
-    new.write_text(pd.read_csv(data_dir / "sample.csv", dtype=str).assign(note=lambda t: "new " + t["note"])
-                   .to_csv(index=False, lineterminator="\n"), encoding="utf-8")
+    new.write_text(
+        pd.read_csv(data_dir / "sample.csv", dtype=str)
+        .assign(note=lambda t: "new " + t["note"])
+        .to_csv(index=False, lineterminator="\n"),
+        encoding="utf-8",
+    )
     limit = new.stat().st_size // 2
     result = run_killed(mode, data_dir / "sample.csv", limit, "table", str(new))
     assert_killed_by_the_size_limit(result)
@@ -298,12 +320,14 @@ def test_a_table_killed_while_being_written_keeps_its_old_bytes_and_manifest(tmp
 
 # ---------------------------------------------------------------------- rehash on careless manifests ----
 
+
 @pytest.fixture
 def table_without_hash(tmp_path) -> Path:
     data_dir = tmp_path / "data"
     write_sample_table(data_dir, 3, "x")
-    (data_dir / "sample.yml").write_text(yaml.safe_dump(sample_manifest(sha256=None), sort_keys=False),
-                                         encoding="utf-8")
+    (data_dir / "sample.yml").write_text(
+        yaml.safe_dump(sample_manifest(sha256=None), sort_keys=False), encoding="utf-8"
+    )
     return data_dir
 
 
@@ -312,8 +336,9 @@ def test_rehash_adds_a_missing_sha256_line_right_after_path(table_without_hash):
     before = manifest.read_text(encoding="utf-8")
     assert "sha256" not in before
     digest = refresh_manifest_sha256(table_without_hash / "sample.csv")
-    assert manifest.read_text(encoding="utf-8") == before.replace("path: sample.csv\n",
-                                                                  f"path: sample.csv\nsha256: {digest}\n")
+    assert manifest.read_text(encoding="utf-8") == before.replace(
+        "path: sample.csv\n", f"path: sample.csv\nsha256: {digest}\n"
+    )
     assert read_manifest("sample", table_without_hash).sha256 == digest
 
 
@@ -328,8 +353,9 @@ def test_the_rehash_command_adds_the_line_too(table_without_hash, monkeypatch, c
 @pytest.mark.parametrize("placeholder", ["0" * 64, "''", '""', "TODO", "", "null", "stale  # to do"])
 def test_rehash_replaces_a_placeholder_hash(table_without_hash, placeholder):
     manifest = table_without_hash / "sample.yml"
-    text = manifest.read_text(encoding="utf-8").replace("path: sample.csv\n",
-                                                        f"path: sample.csv\nsha256: {placeholder}\n")
+    text = manifest.read_text(encoding="utf-8").replace(
+        "path: sample.csv\n", f"path: sample.csv\nsha256: {placeholder}\n"
+    )
     manifest.write_text(text, encoding="utf-8")
     if placeholder == "0" * 64:
         assert yaml.safe_load(text)["sha256"] == 0  # the trap: YAML reads the zeros as a number

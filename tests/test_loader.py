@@ -12,7 +12,15 @@ import pandas as pd
 import pytest
 import yaml
 
-from iranrussia.data import Column, DataValidationError, format_cell, load, read_manifest, refresh_manifest_sha256, write
+from iranrussia.data import (
+    Column,
+    DataValidationError,
+    format_cell,
+    load,
+    read_manifest,
+    refresh_manifest_sha256,
+    write,
+)
 
 BIB = textwrap.dedent("""\
     @misc{agency-2024-report,
@@ -36,11 +44,22 @@ BIB = textwrap.dedent("""\
 COLUMNS = [
     {"name": "row_id", "type": "string", "description": "Identifier.", "required": True, "pattern": r"R\d{2}"},
     {"name": "date", "type": "date", "description": "When.", "required": True, "minimum": "1991-01-01"},
-    {"name": "flow", "type": "string", "description": "Direction.", "required": True,
-     "enum": ["russia_to_iran", "iran_to_russia"]},
+    {
+        "name": "flow",
+        "type": "string",
+        "description": "Direction.",
+        "required": True,
+        "enum": ["russia_to_iran", "iran_to_russia"],
+    },
     {"name": "count", "type": "integer", "description": "How many.", "unit": "items", "minimum": 0},
-    {"name": "value_musd", "type": "number", "description": "Value.", "unit": "current US$ millions",
-     "minimum": 0, "maximum": 100000},
+    {
+        "name": "value_musd",
+        "type": "number",
+        "description": "Value.",
+        "unit": "current US$ millions",
+        "minimum": 0,
+        "maximum": 100000,
+    },
     {"name": "confirmed", "type": "boolean", "description": "Confirmed by a second source."},
     {"name": "source", "type": "string", "description": "Bib keys.", "required": True, "source_keys": True},
 ]
@@ -51,13 +70,21 @@ GOOD_ROWS = [
 ]
 
 
-def manifest_of(name: str, sha256: str, primary_key: list[str], columns: list[dict], *, title: str,
-                description: str) -> dict:
+def manifest_of(
+    name: str, sha256: str, primary_key: list[str], columns: list[dict], *, title: str, description: str
+) -> dict:
     """A valid manifest for data/<name>.csv."""
     return {
-        "name": name, "title": title, "description": description, "path": f"{name}.csv", "sha256": sha256,
-        "producer": "Tests", "licence": {"name": "CC BY 4.0", "url": "https://creativecommons.org/licenses/by/4.0/"},
-        "credit": "Test data.", "primary_key": primary_key, "columns": columns,
+        "name": name,
+        "title": title,
+        "description": description,
+        "path": f"{name}.csv",
+        "sha256": sha256,
+        "producer": "Tests",
+        "licence": {"name": "CC BY 4.0", "url": "https://creativecommons.org/licenses/by/4.0/"},
+        "credit": "Test data.",
+        "primary_key": primary_key,
+        "columns": columns,
     }
 
 
@@ -67,8 +94,14 @@ def write_table(tmp_path: Path, body: str | bytes, *, sha256: str | None = None,
     data_dir.mkdir(exist_ok=True)
     raw = body.encode("utf-8") if isinstance(body, str) else body
     (data_dir / "sample.csv").write_bytes(raw)
-    spec = manifest_of("sample", sha256 or hashlib.sha256(raw).hexdigest(), ["row_id"], COLUMNS,
-                       title="Sample table", description="Rows for testing the loader.")
+    spec = manifest_of(
+        "sample",
+        sha256 or hashlib.sha256(raw).hexdigest(),
+        ["row_id"],
+        COLUMNS,
+        title="Sample table",
+        description="Rows for testing the loader.",
+    )
     spec.update(manifest)
     (data_dir / "sample.yml").write_text(yaml.safe_dump(spec, sort_keys=False, allow_unicode=True), encoding="utf-8")
     (tmp_path / "references.bib").write_text(BIB, encoding="utf-8")
@@ -92,6 +125,7 @@ def refused(tmp_path: Path, body: str | bytes, **kwargs) -> DataValidationError:
 
 # --- good input -----------------------------------------------------------------------------------------
 
+
 def test_good_table_is_returned_with_declared_types(tmp_path):
     write_table(tmp_path, csv_of(*GOOD_ROWS))
     frame = load_sample(tmp_path)
@@ -111,12 +145,13 @@ def test_quoted_cell_is_read_without_its_quotes(tmp_path):
 
 # --- bad input: each case names file, line, column and rule ----------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("row", "column", "rule"),
     [
         ("R03,2022-07-19,russia_to_iran,three,1,true,agency-2024-report", "count", "type-integer"),
         ("R03,2022-07-19,russia_to_iran,3,1.2bn,true,agency-2024-report", "value_musd", "type-number"),
-        ("R03,2022-07-19,russia_to_iran,3,\"1,200\",true,agency-2024-report", "value_musd", "type-number"),
+        ('R03,2022-07-19,russia_to_iran,3,"1,200",true,agency-2024-report', "value_musd", "type-number"),
         ("R03,2022-07-19,russia_to_iran,3,100-200,true,agency-2024-report", "value_musd", "type-number"),
         ("R03,19/07/2022,russia_to_iran,3,1,true,agency-2024-report", "date", "type-date"),
         ("R03,2022-02-30,russia_to_iran,3,1,true,agency-2024-report", "date", "type-date"),
@@ -199,6 +234,7 @@ def test_unknown_table_names_the_known_ones(tmp_path):
 
 # --- manifests are checked too -----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
@@ -265,6 +301,7 @@ def test_broken_labelled_enum_is_refused(tmp_path, enum, message):
 
 # ---------------------------------------------------- recording an intended change: the manifest hash ----
 
+
 def test_refresh_manifest_sha256_rewrites_only_the_hash_line(tmp_path):
     table = tmp_path / "t.csv"
     table.write_text("a,b\n1,2\n", encoding="utf-8")
@@ -273,7 +310,8 @@ def test_refresh_manifest_sha256_rewrites_only_the_hash_line(tmp_path):
     digest = refresh_manifest_sha256(table)
     assert digest == hashlib.sha256(b"a,b\n1,2\n").hexdigest()
     assert manifest.read_text(encoding="utf-8") == (
-        f"# hand-written comment\nname: t\nsha256: {digest}\ncolumns: []  # kept\n")
+        f"# hand-written comment\nname: t\nsha256: {digest}\ncolumns: []  # kept\n"
+    )
 
 
 def test_refresh_manifest_sha256_refuses_a_table_without_manifest(tmp_path):
@@ -294,8 +332,10 @@ def test_refresh_manifest_sha256_needs_exactly_one_hash_line(tmp_path, lines):
 
 # ------------------------------------------------------------------ coverage: how far a table reaches ----
 
+
 def test_coverage_reads_first_start_and_last_end_from_the_declared_columns(tmp_path):
     from iranrussia.coverage import series_coverage, table_coverage
+
     rows = [*GOOD_ROWS, "R03,2021-01-05,russia_to_iran,1,5,true,agency-2024-report"]
     write_table(tmp_path, csv_of(*rows), coverage={"start": "date", "end": "date"})
     frame = load_sample(tmp_path)
@@ -309,6 +349,7 @@ def test_coverage_reads_first_start_and_last_end_from_the_declared_columns(tmp_p
 
 def test_coverage_of_a_table_without_declared_columns_is_an_error(tmp_path):
     from iranrussia.coverage import table_coverage
+
     write_table(tmp_path, csv_of(*GOOD_ROWS))
     with pytest.raises(ValueError, match="declares no 'coverage'"):
         table_coverage(load_sample(tmp_path))
@@ -316,10 +357,10 @@ def test_coverage_of_a_table_without_declared_columns_is_an_error(tmp_path):
 
 def test_freshness_table_has_one_row_per_series_and_one_for_a_whole_table(tmp_path):
     from iranrussia.coverage import freshness_table
+
     write_table(tmp_path, csv_of(*GOOD_ROWS), coverage={"start": "date", "end": "date"})
     frame = load_sample(tmp_path)
-    table = freshness_table([(frame, "flow", "row_id", {"iran_to_russia": "Iran → Russia"}),
-                             (frame, None, None, None)])
+    table = freshness_table([(frame, "flow", "row_id", {"iran_to_russia": "Iran → Russia"}), (frame, None, None, None)])
     assert table[["Series", "Rows", "First", "Last", "Latest period"]].values.tolist() == [
         ["Iran → Russia", 1, "2023-03-21", "2023-03-21", "R02"],
         ["russia_to_iran", 1, "2022-07-19", "2022-07-19", "R01"],
@@ -330,6 +371,7 @@ def test_freshness_table_has_one_row_per_series_and_one_for_a_whole_table(tmp_pa
 
 def test_latest_period_is_never_a_row_without_an_end(tmp_path):
     from iranrussia.coverage import series_coverage
+
     columns = COLUMNS + [{"name": "ended", "type": "date", "description": "End, if known."}]
     header = HEADER + ",ended"
     rows = [GOOD_ROWS[0] + ",2022-08-01", GOOD_ROWS[1].replace("iran_to_russia", "russia_to_iran") + ","]
@@ -351,8 +393,14 @@ def write_refs(tmp_path: Path, *cells: str) -> Path:
     data_dir = write_table(tmp_path, csv_of(*GOOD_ROWS))
     body = "claim_id,evidence\n" + "".join(f'C{i:02d},"{cell}"\n' for i, cell in enumerate(cells, 1))
     (data_dir / "verdicts.csv").write_text(body, encoding="utf-8")
-    spec = manifest_of("verdicts", hashlib.sha256(body.encode()).hexdigest(), ["claim_id"], REF_COLUMNS,
-                       title="Verdicts", description="Rows pointing at sample rows.")
+    spec = manifest_of(
+        "verdicts",
+        hashlib.sha256(body.encode()).hexdigest(),
+        ["claim_id"],
+        REF_COLUMNS,
+        title="Verdicts",
+        description="Rows pointing at sample rows.",
+    )
     (data_dir / "verdicts.yml").write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
     return data_dir
 
@@ -364,18 +412,23 @@ def load_refs(tmp_path: Path) -> pd.DataFrame:
 def test_row_references_that_name_existing_rows_load(tmp_path):
     write_refs(tmp_path, "sample:R01", "sample:R01;sample[flow=iran_to_russia,date=2023-03-21]", "")
     assert load_refs(tmp_path)["evidence"].tolist()[:2] == [
-        "sample:R01", "sample:R01;sample[flow=iran_to_russia,date=2023-03-21]"]
+        "sample:R01",
+        "sample:R01;sample[flow=iran_to_russia,date=2023-03-21]",
+    ]
 
 
-@pytest.mark.parametrize("cell, rule, message", [
-    ("sample:R09", "row-ref-missing", "reference 'sample:R09': table sample has no such row"),
-    ("sample[flow=iran_to_russia,date=2022-07-19]", "row-ref-missing", "table sample has no such row"),
-    ("missing:R01", "row-ref-table", "names table 'missing', which has no manifest"),
-    ("sample[colour=red]", "row-ref-column", "table sample has no column 'colour'"),
-    ("sample R01", "row-ref-syntax", "is neither 'table:KEY' nor 'table[column=value,...]'"),
-    ("sample[flow]", "row-ref-syntax", "'flow' is not 'column=value'"),
-    ("verdicts:C01", "row-ref-table", "a table of references"),
-])
+@pytest.mark.parametrize(
+    "cell, rule, message",
+    [
+        ("sample:R09", "row-ref-missing", "reference 'sample:R09': table sample has no such row"),
+        ("sample[flow=iran_to_russia,date=2022-07-19]", "row-ref-missing", "table sample has no such row"),
+        ("missing:R01", "row-ref-table", "names table 'missing', which has no manifest"),
+        ("sample[colour=red]", "row-ref-column", "table sample has no column 'colour'"),
+        ("sample R01", "row-ref-syntax", "is neither 'table:KEY' nor 'table[column=value,...]'"),
+        ("sample[flow]", "row-ref-syntax", "'flow' is not 'column=value'"),
+        ("verdicts:C01", "row-ref-table", "a table of references"),
+    ],
+)
 def test_bad_row_reference_names_the_claim_the_table_and_the_key(tmp_path, cell, rule, message):
     write_refs(tmp_path, "sample:R01", cell)
     with pytest.raises(DataValidationError) as err:
@@ -389,8 +442,11 @@ def test_key_reference_into_a_table_with_a_composite_key_says_how_to_write_it(tm
     manifest = yaml.safe_load((data_dir / "sample.yml").read_text())
     manifest["primary_key"] = ["row_id", "flow"]
     (data_dir / "sample.yml").write_text(yaml.safe_dump(manifest, sort_keys=False), encoding="utf-8")
-    with pytest.raises(DataValidationError, match=r"composite key \['row_id', 'flow'\]; write "
-                                                  r"sample\[row_id=…,flow=…\]") as err:
+    with pytest.raises(
+        DataValidationError,
+        match=r"composite key \['row_id', 'flow'\]; write "
+        r"sample\[row_id=…,flow=…\]",
+    ) as err:
         load_refs(tmp_path)
     assert err.value.rule == "row-ref-column"
 
@@ -407,14 +463,20 @@ def test_row_reference_column_must_be_text(tmp_path):
 
 # ------------------------------------------------------------- writing through the manifest: data.write ----
 
+
 def typed_rows(**change) -> pd.DataFrame:
     """GOOD_ROWS as a builder hands them over: typed values, columns in another order than the manifest's."""
-    frame = pd.DataFrame({
-        "source": ["agency-2024-report;office-2023-statistics", "agency-2024-report"],
-        "row_id": ["R02", "R01"], "date": [dt.date(2023, 3, 21), dt.date(2022, 7, 19)],
-        "flow": ["iran_to_russia", "russia_to_iran"], "count": [None, 3], "value_musd": [800.0, 1200.5],
-        "confirmed": [False, True],
-    })
+    frame = pd.DataFrame(
+        {
+            "source": ["agency-2024-report;office-2023-statistics", "agency-2024-report"],
+            "row_id": ["R02", "R01"],
+            "date": [dt.date(2023, 3, 21), dt.date(2022, 7, 19)],
+            "flow": ["iran_to_russia", "russia_to_iran"],
+            "count": [None, 3],
+            "value_musd": [800.0, 1200.5],
+            "confirmed": [False, True],
+        }
+    )
     for column, values in change.items():
         frame[column] = values
     return frame
@@ -428,9 +490,12 @@ def test_write_takes_column_order_row_order_and_cell_text_from_the_manifest(tmp_
     # header in manifest order; rows by the primary key (R01 first); 800.0 -> 800, None -> empty, dates ISO
     assert (data_dir / "sample.csv").read_text(encoding="utf-8") == csv_of(
         "R01,2022-07-19,russia_to_iran,3,1200.5,true,agency-2024-report",
-        "R02,2023-03-21,iran_to_russia,,800,false,agency-2024-report;office-2023-statistics")
+        "R02,2023-03-21,iran_to_russia,,800,false,agency-2024-report;office-2023-statistics",
+    )
     assert load("sample", data_dir=data_dir, bibliography=tmp_path / "references.bib")["row_id"].tolist() == [
-        "R01", "R02"]
+        "R01",
+        "R02",
+    ]
 
 
 def test_write_of_an_unchanged_table_leaves_the_file_alone_and_a_check_reports_a_change(tmp_path):
@@ -449,11 +514,11 @@ def test_write_of_an_unchanged_table_leaves_the_file_alone_and_a_check_reports_a
 @pytest.mark.parametrize(
     ("change", "rule", "column", "line"),
     [
-        ({"flow": ["iran_to_russia", "both_ways"]}, "enum", "flow", 2),           # R01 sorts first: line 2
+        ({"flow": ["iran_to_russia", "both_ways"]}, "enum", "flow", 2),  # R01 sorts first: line 2
         ({"row_id": ["R01", "R01"]}, "primary-key-unique", "row_id", 3),
         ({"source": ["agency-2024-report", "no-such-key"]}, "source-key", "source", 2),
         ({"value_musd": [800.0, -5.0]}, "minimum", "value_musd", 2),
-        ({"count": ["3", None]}, "type-integer", "count", None),                  # text is not an integer
+        ({"count": ["3", None]}, "type-integer", "count", None),  # text is not an integer
         ({"count": [2.5, None]}, "type-integer", "count", None),
         ({"confirmed": [1, 0]}, "type-boolean", "confirmed", None),
         ({"date": ["2023-03-21", "2022-07-19"]}, "type-date", "date", None),
@@ -473,18 +538,25 @@ def test_write_refuses_what_load_would_refuse_and_leaves_the_file_as_it_was(tmp_
 def test_write_refuses_a_frame_without_a_declared_column(tmp_path):
     data_dir = write_table(tmp_path, csv_of(*GOOD_ROWS))
     with pytest.raises(DataValidationError, match=r"lacks \['confirmed'\]") as caught:
-        write("sample", typed_rows().drop(columns="confirmed"), data_dir=data_dir,
-              bibliography=tmp_path / "references.bib")
+        write(
+            "sample",
+            typed_rows().drop(columns="confirmed"),
+            data_dir=data_dir,
+            bibliography=tmp_path / "references.bib",
+        )
     assert caught.value.rule == "missing-column"
 
 
 def test_sort_by_orders_numbers_as_numbers_and_enums_in_their_listed_order(tmp_path):
-    data_dir = write_table(tmp_path, csv_of(*GOOD_ROWS),
-                           sort_by=[{"column": "flow", "order": "enum"}, "value_musd"])
-    frame = typed_rows(row_id=["R02", "R01"], flow=["russia_to_iran", "russia_to_iran"],
-                       value_musd=[800.0, 95.0])
-    frame = pd.concat([frame, typed_rows(row_id=["R03", "R04"], flow=["iran_to_russia", "russia_to_iran"],
-                                         value_musd=[1.0, 10000.0])], ignore_index=True)
+    data_dir = write_table(tmp_path, csv_of(*GOOD_ROWS), sort_by=[{"column": "flow", "order": "enum"}, "value_musd"])
+    frame = typed_rows(row_id=["R02", "R01"], flow=["russia_to_iran", "russia_to_iran"], value_musd=[800.0, 95.0])
+    frame = pd.concat(
+        [
+            frame,
+            typed_rows(row_id=["R03", "R04"], flow=["iran_to_russia", "russia_to_iran"], value_musd=[1.0, 10000.0]),
+        ],
+        ignore_index=True,
+    )
     write("sample", frame, data_dir=data_dir, bibliography=tmp_path / "references.bib")
     lines = (data_dir / "sample.csv").read_text(encoding="utf-8").splitlines()[1:]
     # russia_to_iran is listed first in the enum; 95 < 800 < 10000 as numbers (as text "10000" < "800")
@@ -502,11 +574,22 @@ def test_broken_sort_by_is_refused(tmp_path, sort_by):
 @pytest.mark.parametrize(
     ("column_type", "value", "text"),
     [
-        ("number", 0.1, "0.1"), ("number", 1e-7, "0.0000001"), ("number", 1e16, "10000000000000000"),
-        ("number", -0.0, "0"), ("number", 3, "3"), ("number", 2.50, "2.5"),
-        ("integer", 7, "7"), ("integer", 7.0, "7"), ("integer", None, ""), ("integer", float("nan"), ""),
-        ("date", dt.date(2024, 3, 19), "2024-03-19"), ("date", pd.Timestamp("2024-03-19"), "2024-03-19"),
-        ("boolean", True, "true"), ("boolean", False, "false"), ("string", "a, b", "a, b"), ("string", pd.NA, ""),
+        ("number", 0.1, "0.1"),
+        ("number", 1e-7, "0.0000001"),
+        ("number", 1e16, "10000000000000000"),
+        ("number", -0.0, "0"),
+        ("number", 3, "3"),
+        ("number", 2.50, "2.5"),
+        ("integer", 7, "7"),
+        ("integer", 7.0, "7"),
+        ("integer", None, ""),
+        ("integer", float("nan"), ""),
+        ("date", dt.date(2024, 3, 19), "2024-03-19"),
+        ("date", pd.Timestamp("2024-03-19"), "2024-03-19"),
+        ("boolean", True, "true"),
+        ("boolean", False, "false"),
+        ("string", "a, b", "a, b"),
+        ("string", pd.NA, ""),
     ],
 )
 def test_format_cell_writes_each_type_one_way(column_type, value, text):
@@ -514,10 +597,18 @@ def test_format_cell_writes_each_type_one_way(column_type, value, text):
     assert format_cell(column, value) == text
 
 
-@pytest.mark.parametrize(("column_type", "value"), [
-    ("integer", True), ("number", True), ("string", 5), ("date", pd.Timestamp("2024-03-19 12:00")),
-    ("date", dt.datetime(2024, 3, 19)), ("boolean", "true"), ("number", "1.5"),
-])
+@pytest.mark.parametrize(
+    ("column_type", "value"),
+    [
+        ("integer", True),
+        ("number", True),
+        ("string", 5),
+        ("date", pd.Timestamp("2024-03-19 12:00")),
+        ("date", dt.datetime(2024, 3, 19)),
+        ("boolean", "true"),
+        ("number", "1.5"),
+    ],
+)
 def test_format_cell_refuses_a_value_of_another_type(column_type, value):
     with pytest.raises(TypeError, match=f"is not a {column_type} value"):
         format_cell(Column(name="c", type=column_type, description="x", unit="u"), value)

@@ -20,8 +20,9 @@ def text_row(note: str, *, key: str = "R03") -> str:
 
 def refused_note(tmp_path, note: str, **manifest) -> DataValidationError:
     rows = [row + ",ok" for row in GOOD_ROWS] + [text_row(note)]
-    return refused(tmp_path, csv_of(*rows, header=TEXT_HEADER), columns=manifest.pop("columns", TEXT_COLUMNS),
-                   **manifest)
+    return refused(
+        tmp_path, csv_of(*rows, header=TEXT_HEADER), columns=manifest.pop("columns", TEXT_COLUMNS), **manifest
+    )
 
 
 def assert_names_the_cell(error: DataValidationError, rule: str, column: str, line: int = 4) -> str:
@@ -32,6 +33,7 @@ def assert_names_the_cell(error: DataValidationError, rule: str, column: str, li
 
 
 # --- markup in text cells -------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     ("note", "names"),
@@ -64,33 +66,50 @@ def assert_names_the_cell(error: DataValidationError, rule: str, column: str, li
 )
 def test_markup_in_a_text_cell_is_refused_naming_what_it_is(tmp_path, note, names):
     if names is None:
-        write_table(tmp_path, csv_of(*[r + ",ok" for r in GOOD_ROWS], text_row(note), header=TEXT_HEADER),
-                    columns=TEXT_COLUMNS)
+        write_table(
+            tmp_path, csv_of(*[r + ",ok" for r in GOOD_ROWS], text_row(note), header=TEXT_HEADER), columns=TEXT_COLUMNS
+        )
         assert load_sample(tmp_path)["note"].iloc[-1] == note
         return
     message = assert_names_the_cell(refused_note(tmp_path, note), "markup", "note")
     assert names in message
 
 
-@pytest.mark.parametrize("prose", ["Attitude to [country]: good or bad?", "a < b and c > d", "AT&T and R&D",
-                                   "US$ 5 m (about $6 m)", "data: SIPRI", "*emphasis* stays text", "x_y"])
+@pytest.mark.parametrize(
+    "prose",
+    [
+        "Attitude to [country]: good or bad?",
+        "a < b and c > d",
+        "AT&T and R&D",
+        "US$ 5 m (about $6 m)",
+        "data: SIPRI",
+        "*emphasis* stays text",
+        "x_y",
+    ],
+)
 def test_prose_that_only_looks_like_markup_is_kept(tmp_path, prose):
-    write_table(tmp_path, csv_of(*[r + ",ok" for r in GOOD_ROWS], text_row(prose), header=TEXT_HEADER),
-                columns=TEXT_COLUMNS)
+    write_table(
+        tmp_path, csv_of(*[r + ",ok" for r in GOOD_ROWS], text_row(prose), header=TEXT_HEADER), columns=TEXT_COLUMNS
+    )
     assert load_sample(tmp_path)["note"].iloc[-1] == prose
 
 
 def test_a_column_that_opts_in_to_inline_markup_takes_http_links_only(tmp_path):
     columns = COLUMNS + [{"name": "note", "type": "string", "description": "Text.", "markup": "inline"}]
     linked = "See [the report](https://example.org/report) and *Kayhan*."
-    write_table(tmp_path, csv_of(*[r + ",ok" for r in GOOD_ROWS], text_row(linked), header=TEXT_HEADER),
-                columns=columns)
+    write_table(
+        tmp_path, csv_of(*[r + ",ok" for r in GOOD_ROWS], text_row(linked), header=TEXT_HEADER), columns=columns
+    )
     assert load_sample(tmp_path)["note"].iloc[-1] == linked
-    for hostile, names in [("[x](javascript:alert(1))", "link"), ("[x](javascript:void)", "not a plain http(s)"),
-                           ("<b>x</b>", "HTML tag"),
-                           ("[<img src=x onerror=y>](https://example.org)", "in the text of the link"),
-                           ("[x](https://example.org/a\"onmouseover=y)", "not a plain http(s) address"),
-                           ("![x](https://example.org/i.png)", "image"), ("{raw}`html x`", "MyST role")]:
+    for hostile, names in [
+        ("[x](javascript:alert(1))", "link"),
+        ("[x](javascript:void)", "not a plain http(s)"),
+        ("<b>x</b>", "HTML tag"),
+        ("[<img src=x onerror=y>](https://example.org)", "in the text of the link"),
+        ('[x](https://example.org/a"onmouseover=y)', "not a plain http(s) address"),
+        ("![x](https://example.org/i.png)", "image"),
+        ("{raw}`html x`", "MyST role"),
+    ]:
         message = assert_names_the_cell(refused_note(tmp_path, hostile, columns=columns), "markup", "note")
         assert names in message
 
@@ -105,13 +124,17 @@ def test_an_unknown_markup_option_is_refused(tmp_path):
 
 # --- digits are ASCII -----------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("row", "column", "digit"),
     [
         ("R03,2022-07-19,russia_to_iran,٣,1,true,agency-2024-report", "count", "U+0663 ARABIC-INDIC DIGIT THREE"),
         ("R03,2022-07-19,russia_to_iran,3,١٢٠٠,true,agency-2024-report", "value_musd", "U+0661"),
-        ("R03,2022-07-19,russia_to_iran,3,۱۲.۵,true,agency-2024-report", "value_musd",
-         "U+06F1 EXTENDED ARABIC-INDIC DIGIT ONE"),
+        (
+            "R03,2022-07-19,russia_to_iran,3,۱۲.۵,true,agency-2024-report",
+            "value_musd",
+            "U+06F1 EXTENDED ARABIC-INDIC DIGIT ONE",
+        ),
         ("R03,2022-07-19,russia_to_iran,３,1,true,agency-2024-report", "count", "U+FF13 FULLWIDTH DIGIT THREE"),
         ("R03,٢٠٢٢-07-19,russia_to_iran,3,1,true,agency-2024-report", "date", "U+0662"),
         ("R03,2022-07-19,russia_to_iran,𝟑,1,true,agency-2024-report", "count", "MATHEMATICAL BOLD DIGIT THREE"),
@@ -122,13 +145,16 @@ def test_non_ascii_digits_are_refused_not_read_as_numbers(tmp_path, row, column,
     assert digit in message and "0-9" in message
 
 
-@pytest.mark.parametrize(("value", "column"), [("007", "count"), ("-0", "count"), ("+3", "count"),
-                                             ("01.5", "value_musd"), ("+1", "value_musd")])
+@pytest.mark.parametrize(
+    ("value", "column"),
+    [("007", "count"), ("-0", "count"), ("+3", "count"), ("01.5", "value_musd"), ("+1", "value_musd")],
+)
 def test_numbers_are_written_plainly_so_they_read_back_the_same(tmp_path, value, column):
     cells = {"count": "3", "value_musd": "1", column: value}
     row = f"R03,2022-07-19,russia_to_iran,{cells['count']},{cells['value_musd']},true,agency-2024-report"
-    assert_names_the_cell(refused(tmp_path, csv_of(*GOOD_ROWS, row)),
-                          "type-integer" if column == "count" else "type-number", column)
+    assert_names_the_cell(
+        refused(tmp_path, csv_of(*GOOD_ROWS, row)), "type-integer" if column == "count" else "type-number", column
+    )
 
 
 def test_a_key_pattern_means_ascii_digits(tmp_path):
@@ -137,6 +163,7 @@ def test_a_key_pattern_means_ascii_digits(tmp_path):
 
 
 # --- hidden and control characters ----------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     ("row", "column", "codepoint"),
@@ -147,8 +174,11 @@ def test_a_key_pattern_means_ascii_digits(tmp_path):
         ("R03,2022-07-19,russia_to_iran,3\u2060,1,true,agency-2024-report", "count", "U+2060 WORD JOINER"),
         ("R03,2022-07-19,russia_to_iran,3,1,true,agency\u00ad-2024-report", "source", "U+00AD SOFT HYPHEN"),
         ("R03\u00a0,2022-07-19,russia_to_iran,3,1,true,agency-2024-report", "row_id", "U+00A0 NO-BREAK SPACE"),
-        ("R03,2022-07-19,russia_to_iran,3,1,true,agency-2024-report;\u202foffice-2023-statistics", "source",
-         "U+202F NARROW NO-BREAK SPACE"),
+        (
+            "R03,2022-07-19,russia_to_iran,3,1,true,agency-2024-report;\u202foffice-2023-statistics",
+            "source",
+            "U+202F NARROW NO-BREAK SPACE",
+        ),
         ("R03,2022-07-19,russia_to_iran,3,1,true,agency-2024-report\t", "source", "U+0009"),
         ("R03,2022-07-19,russia_to_iran,3,1\x07,true,agency-2024-report", "value_musd", "U+0007"),
         ("R03,2022-07-19,russia_to_iran,3,1,tr\x85ue,agency-2024-report", "confirmed", "U+0085"),
@@ -179,21 +209,32 @@ def test_hidden_characters_in_free_text_are_refused(tmp_path, note, codepoint):
 
 def test_a_no_break_space_in_free_text_is_kept(tmp_path):
     # Typographically legitimate in prose (and invisible to no one who compares text); only keys refuse it.
-    write_table(tmp_path, csv_of(*[r + ",ok" for r in GOOD_ROWS], text_row("US$\u00a05 m"), header=TEXT_HEADER),
-                columns=TEXT_COLUMNS)
+    write_table(
+        tmp_path,
+        csv_of(*[r + ",ok" for r in GOOD_ROWS], text_row("US$\u00a05 m"), header=TEXT_HEADER),
+        columns=TEXT_COLUMNS,
+    )
     assert load_sample(tmp_path)["note"].iloc[-1] == "US$\u00a05 m"
 
 
 # --- messages that say what to do -----------------------------------------------------------------------
 
-@pytest.mark.parametrize(("value", "column", "plain"), [("1,200", "value_musd", "1200"),
-                                                         ("1,200,000.5", "value_musd", "1200000.5"),
-                                                         ("1 200", "value_musd", "1200"), ("3,000", "count", "3000")])
+
+@pytest.mark.parametrize(
+    ("value", "column", "plain"),
+    [
+        ("1,200", "value_musd", "1200"),
+        ("1,200,000.5", "value_musd", "1200000.5"),
+        ("1 200", "value_musd", "1200"),
+        ("3,000", "count", "3000"),
+    ],
+)
 def test_thousands_separators_are_named_as_such(tmp_path, value, column, plain):
     cells = {"count": "3", "value_musd": "1", column: f'"{value}"'}
     row = f"R03,2022-07-19,russia_to_iran,{cells['count']},{cells['value_musd']},true,agency-2024-report"
-    message = assert_names_the_cell(refused(tmp_path, csv_of(*GOOD_ROWS, row)),
-                                    "type-integer" if column == "count" else "type-number", column)
+    message = assert_names_the_cell(
+        refused(tmp_path, csv_of(*GOOD_ROWS, row)), "type-integer" if column == "count" else "type-number", column
+    )
     assert "thousands separator" in message and f"write {plain}" in message
 
 
@@ -219,8 +260,14 @@ def test_a_hidden_character_in_the_header_is_named(tmp_path):
     assert "U+200B ZERO WIDTH SPACE" in str(error)
 
 
-@pytest.mark.parametrize(("prefix", "column"), [("R02,2023-03-21,iran_to_russia,1,1,true,", "source"),
-                                                ('R02,2023-03-21,"iran_to_russia ', "flow"), ("R0", "row_id")])
+@pytest.mark.parametrize(
+    ("prefix", "column"),
+    [
+        ("R02,2023-03-21,iran_to_russia,1,1,true,", "source"),
+        ('R02,2023-03-21,"iran_to_russia ', "flow"),
+        ("R0", "row_id"),
+    ],
+)
 def test_an_undecodable_byte_is_placed_in_its_column(tmp_path, prefix, column):
     body = csv_of(GOOD_ROWS[0]).encode("utf-8") + prefix.encode() + "Téhéran\n".encode("latin-1")
     error = refused(tmp_path, body)
@@ -228,14 +275,18 @@ def test_an_undecodable_byte_is_placed_in_its_column(tmp_path, prefix, column):
     assert "0xe9" in str(error) and "save the file as UTF-8" in str(error)
 
 
-@pytest.mark.parametrize(("placeholder", "says"), [("0" * 64, "YAML reads an unquoted run of digits as a number"),
-                                                   ("TODO", "found 'TODO'")])
+@pytest.mark.parametrize(
+    ("placeholder", "says"), [("0" * 64, "YAML reads an unquoted run of digits as a number"), ("TODO", "found 'TODO'")]
+)
 def test_a_placeholder_hash_says_how_to_write_the_real_one(tmp_path, placeholder, says):
     data_dir = write_table(tmp_path, csv_of(*GOOD_ROWS))
     manifest = data_dir / "sample.yml"
     text = manifest.read_text(encoding="utf-8")
-    manifest.write_text("\n".join(f"sha256: {placeholder}" if line.startswith("sha256:") else line
-                                  for line in text.splitlines()) + "\n", encoding="utf-8")
+    manifest.write_text(
+        "\n".join(f"sha256: {placeholder}" if line.startswith("sha256:") else line for line in text.splitlines())
+        + "\n",
+        encoding="utf-8",
+    )
     with pytest.raises(DataValidationError) as caught:
         read_manifest("sample", tmp_path / "data")
     assert says in str(caught.value) and "python3 tasks.py rehash sample" in str(caught.value)
@@ -252,6 +303,7 @@ def test_a_manifest_without_a_hash_line_says_how_to_add_it(tmp_path):
 
 # --- manifests are contributed text too -----------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("change", "rule", "column"),
     [
@@ -261,17 +313,18 @@ def test_a_manifest_without_a_hash_line_says_how_to_add_it(tmp_path):
         ({"third_party_terms": "Terms &lt;b&gt;"}, "markup", None),
         ({"producer": "SIPRI\u200b"}, "hidden-character", None),
         ({"columns": [dict(COLUMNS[0], description="Id <img src=x onerror=y>")] + COLUMNS[1:]}, "markup", "row_id"),
-        ({"columns": COLUMNS[:3] + [dict(COLUMNS[3], unit="items\u202e")] + COLUMNS[4:]}, "hidden-character",
-         "count"),
-        ({"columns": COLUMNS[:2] + [dict(COLUMNS[2], enum=["russia_to_iran", "<b>x</b>"])] + COLUMNS[3:]},
-         "markup", "flow"),
+        ({"columns": COLUMNS[:3] + [dict(COLUMNS[3], unit="items\u202e")] + COLUMNS[4:]}, "hidden-character", "count"),
+        (
+            {"columns": COLUMNS[:2] + [dict(COLUMNS[2], enum=["russia_to_iran", "<b>x</b>"])] + COLUMNS[3:]},
+            "markup",
+            "flow",
+        ),
         ({"licence": {"name": "CC BY 4.0", "url": "javascript:alert(1)"}}, "manifest", None),
         ({"columns": [dict(COLUMNS[0], name="row id")] + COLUMNS[1:]}, "manifest", None),
         ({"columns": [dict(COLUMNS[0], pattern="R(")] + COLUMNS[1:]}, "manifest", "row_id"),
         ({"description": "Line\u2028separated"}, "hidden-character", None),
         ({"path": "../elsewhere.csv"}, "manifest", None),
-        ({"columns": COLUMNS[:2] + [dict(COLUMNS[2], enum=["russia_to_iran", ""])] + COLUMNS[3:]}, "manifest",
-         "flow"),
+        ({"columns": COLUMNS[:2] + [dict(COLUMNS[2], enum=["russia_to_iran", ""])] + COLUMNS[3:]}, "manifest", "flow"),
         ({"columns": COLUMNS[:2] + [dict(COLUMNS[2], enum=[True, False])] + COLUMNS[3:]}, "manifest", "flow"),
         ({"columns": COLUMNS[:3] + [dict(COLUMNS[3], enum=[True])] + COLUMNS[4:]}, "manifest", "count"),
         ({"columns": COLUMNS[:3] + [dict(COLUMNS[3], minimum="0")] + COLUMNS[4:]}, "manifest", "count"),

@@ -58,13 +58,47 @@ MARKUP = {
 ARABIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 # Classes the suite must exercise somewhere (the loader's 24 classes of the earlier mutation run, and more).
 REQUIRED_CLASSES = {
-    *ANY_CELL, *MARKUP, "nbsp-in-key", "required-empty", "integer-word", "integer-decimal", "integer-leading-zero",
-    "integer-thousands", "number-unit", "number-range", "number-thousands", "number-exponent", "number-nan",
-    "unicode-digits", "date-format", "date-impossible", "boolean-word", "boolean-case", "enum-value",
-    "pattern", "minimum", "maximum", "source-key-unknown", "source-key-second-unknown", "row-ref-syntax",
-    "row-ref-table", "row-ref-missing", "row-ref-column", "primary-key-duplicate", "header-missing-column",
-    "header-extra-column", "header-duplicate-column", "header-order", "row-too-short", "row-too-long",
-    "blank-line", "unterminated-quote", "byte-order-mark-file", "not-utf8", "empty-file", "header-only",
+    *ANY_CELL,
+    *MARKUP,
+    "nbsp-in-key",
+    "required-empty",
+    "integer-word",
+    "integer-decimal",
+    "integer-leading-zero",
+    "integer-thousands",
+    "number-unit",
+    "number-range",
+    "number-thousands",
+    "number-exponent",
+    "number-nan",
+    "unicode-digits",
+    "date-format",
+    "date-impossible",
+    "boolean-word",
+    "boolean-case",
+    "enum-value",
+    "pattern",
+    "minimum",
+    "maximum",
+    "source-key-unknown",
+    "source-key-second-unknown",
+    "row-ref-syntax",
+    "row-ref-table",
+    "row-ref-missing",
+    "row-ref-column",
+    "primary-key-duplicate",
+    "header-missing-column",
+    "header-extra-column",
+    "header-duplicate-column",
+    "header-order",
+    "row-too-short",
+    "row-too-long",
+    "blank-line",
+    "unterminated-quote",
+    "byte-order-mark-file",
+    "not-utf8",
+    "empty-file",
+    "header-only",
     "sha256-stale",
 }
 
@@ -120,19 +154,42 @@ def cell_mutants(manifest: Manifest, column: Column, value: str) -> dict[str, tu
         out.update({kind: (payload, "markup") for kind, payload in MARKUP.items()})
     digits = value.translate(ARABIC) if re.search(r"[0-9]", value) else "١"
     if column.type == "integer":
-        out.update({"integer-word": ("three", "type-integer"), "integer-decimal": ("1.5", "type-integer"),
-                    "integer-thousands": ("3,000", "type-integer"), "integer-leading-zero": ("007", "type-integer"),
-                    "unicode-digits": (digits, "ascii-digits")})
+        out.update(
+            {
+                "integer-word": ("three", "type-integer"),
+                "integer-decimal": ("1.5", "type-integer"),
+                "integer-thousands": ("3,000", "type-integer"),
+                "integer-leading-zero": ("007", "type-integer"),
+                "unicode-digits": (digits, "ascii-digits"),
+            }
+        )
     if column.type == "number":
-        out.update({"number-unit": ("1.2bn", "type-number"), "number-range": ("100-200", "type-number"),
-                    "number-thousands": ("1,200", "type-number"), "number-exponent": ("1e3", "type-number"),
-                    "number-nan": ("NaN", "type-number"), "unicode-digits": (digits, "ascii-digits")})
+        out.update(
+            {
+                "number-unit": ("1.2bn", "type-number"),
+                "number-range": ("100-200", "type-number"),
+                "number-thousands": ("1,200", "type-number"),
+                "number-exponent": ("1e3", "type-number"),
+                "number-nan": ("NaN", "type-number"),
+                "unicode-digits": (digits, "ascii-digits"),
+            }
+        )
     if column.type == "date":
-        out.update({"date-format": ("19/07/2022", "type-date"), "date-impossible": ("2022-02-30", "type-date"),
-                    "unicode-digits": ((value or "2022-07-19").translate(ARABIC), "ascii-digits")})
+        out.update(
+            {
+                "date-format": ("19/07/2022", "type-date"),
+                "date-impossible": ("2022-02-30", "type-date"),
+                "unicode-digits": ((value or "2022-07-19").translate(ARABIC), "ascii-digits"),
+            }
+        )
     if column.type == "boolean":
-        out.update({"boolean-word": ("yes", "type-boolean"), "boolean-case": ("True", "type-boolean"),
-                    "unicode-digits": ("١", "ascii-digits")})
+        out.update(
+            {
+                "boolean-word": ("yes", "type-boolean"),
+                "boolean-case": ("True", "type-boolean"),
+                "unicode-digits": ("١", "ascii-digits"),
+            }
+        )
     if column.enum is not None:
         out["enum-value"] = ("zz_not_a_value" if column.type == "string" else "999999", "enum")
     if column.pattern is not None:
@@ -149,10 +206,14 @@ def cell_mutants(manifest: Manifest, column: Column, value: str) -> dict[str, tu
         one_key_only = column.pattern is not None and not re.fullmatch(column.pattern, second, re.ASCII)
         out["source-key-second-unknown"] = (second, "pattern" if one_key_only else "source-key")
     if column.row_refs:
-        out.update({"row-ref-syntax": ("events E001", "row-ref-syntax"),
-                    "row-ref-table": ("no_such_table:X1", "row-ref-table"),
-                    "row-ref-missing": ("events:E999", "row-ref-missing"),
-                    "row-ref-column": ("events[no_such_column=1]", "row-ref-column")})
+        out.update(
+            {
+                "row-ref-syntax": ("events E001", "row-ref-syntax"),
+                "row-ref-table": ("no_such_table:X1", "row-ref-table"),
+                "row-ref-missing": ("events:E999", "row-ref-missing"),
+                "row-ref-column": ("events[no_such_column=1]", "row-ref-column"),
+            }
+        )
     return out
 
 
@@ -169,28 +230,46 @@ def mutants(manifest: Manifest) -> list[Mutant]:
     damaged = [list(r) for r in rows]
     for name in manifest.primary_key:
         damaged[1][names.index(name)] = rows[0][names.index(name)]
-    out.append(Mutant("primary-key-duplicate", csv_text(header, damaged), "primary-key-unique", LINE,
-                      manifest.primary_key[0]))
+    out.append(
+        Mutant("primary-key-duplicate", csv_text(header, damaged), "primary-key-unique", LINE, manifest.primary_key[0])
+    )
     # The header and the file.
     last, first = names[-1], names[0]
     good = csv_text(header, rows)
     swapped = [1, 0] + list(range(2, len(names)))
     out += [
         Mutant("header-missing-column", csv_text(header[:-1], [r[:-1] for r in rows]), "missing-column", 1, last),
-        Mutant("header-extra-column", csv_text(header + ["comment"], [r + ["x"] for r in rows]), "extra-column",
-               1, "comment"),
-        Mutant("header-duplicate-column", csv_text([first] + header[1:-1] + [first], rows), "duplicate-column", 1,
-               first),
-        Mutant("header-order", csv_text([header[i] for i in swapped], [[r[i] for i in swapped] for r in rows]),
-               "column-order", 1, first),
+        Mutant(
+            "header-extra-column",
+            csv_text(header + ["comment"], [r + ["x"] for r in rows]),
+            "extra-column",
+            1,
+            "comment",
+        ),
+        Mutant(
+            "header-duplicate-column", csv_text([first] + header[1:-1] + [first], rows), "duplicate-column", 1, first
+        ),
+        Mutant(
+            "header-order",
+            csv_text([header[i] for i in swapped], [[r[i] for i in swapped] for r in rows]),
+            "column-order",
+            1,
+            first,
+        ),
         Mutant("row-too-short", csv_text(header, [rows[0], rows[1][:-1]] + rows[2:]), "row-width", LINE, None),
         Mutant("row-too-long", csv_text(header, [rows[0], rows[1] + ["x"]] + rows[2:]), "row-width", LINE, None),
         Mutant("blank-line", good.replace("\n", "\n\n", 2).replace("\n\n", "\n", 1), "blank-line", LINE, None),
-        Mutant("unterminated-quote", csv_text(header, rows[:1]) + '"' + ",".join(rows[1]) + "\n", "csv-syntax",
-               LINE, None),
+        Mutant(
+            "unterminated-quote", csv_text(header, rows[:1]) + '"' + ",".join(rows[1]) + "\n", "csv-syntax", LINE, None
+        ),
         Mutant("byte-order-mark-file", "\ufeff" + good, "encoding-utf8", 1, None),
-        Mutant("not-utf8", csv_text(header, rows[:1]).encode() + b"\xe9" + csv_text(header, rows[1:]).split(
-            "\n", 1)[1].encode(), "encoding-utf8", LINE, first),
+        Mutant(
+            "not-utf8",
+            csv_text(header, rows[:1]).encode() + b"\xe9" + csv_text(header, rows[1:]).split("\n", 1)[1].encode(),
+            "encoding-utf8",
+            LINE,
+            first,
+        ),
         Mutant("empty-file", b"", "empty-file", None, None),
         Mutant("header-only", csv_text(header, []), "empty-file", None, None),
         Mutant("sha256-stale", good.replace(",", ", ", 1), "sha256", None, None, rehash=False),
@@ -206,8 +285,9 @@ def workspace(tmp_path_factory):
     return root
 
 
-def install(workspace: Path, manifest: Manifest, body: str | bytes, *, rehash: bool = True,
-            sha_of: bytes | None = None) -> None:
+def install(
+    workspace: Path, manifest: Manifest, body: str | bytes, *, rehash: bool = True, sha_of: bytes | None = None
+) -> None:
     raw = body.encode("utf-8") if isinstance(body, str) else body
     data_dir = workspace / "data"
     (data_dir / manifest.path.name).write_bytes(raw)
@@ -240,8 +320,7 @@ def test_every_mutant_of_the_table_is_refused_with_file_line_column_and_rule(wor
         for mutant in mutants(manifest):
             kinds[mutant.kind] += 1
             good = csv_text(header, rows).encode()
-            install(workspace, manifest, mutant.text, rehash=mutant.rehash,
-                    sha_of=None if mutant.rehash else good)
+            install(workspace, manifest, mutant.text, rehash=mutant.rehash, sha_of=None if mutant.rehash else good)
             error = refusal(workspace, name)
             where = f"{mutant.kind} ({mutant.column or 'file'})"
             if error is None:

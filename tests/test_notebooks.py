@@ -106,13 +106,17 @@ def test_question_chapter_has_four_figures_and_checks_the_seed_claims(path):
     assert figures >= 4, f"{figures} figures; a question chapter draws at least four"
     # The claims section may hold its verdicts in prose or in a rendered table, so search both.
     text = "\n".join("".join(c["source"]) for c in chapter if c["cell_type"] == "markdown")
-    text += "\n".join("".join(o.get("data", {}).get("text/html", "")) + "".join(o.get("data", {}).get("text/markdown", ""))
-                      for c in chapter for o in c.get("outputs", []))
+    text += "\n".join(
+        "".join(o.get("data", {}).get("text/html", "")) + "".join(o.get("data", {}).get("text/markdown", ""))
+        for c in chapter
+        for o in c.get("outputs", [])
+    )
     assert "## checking the seed articles' claims" in text.lower(), "no section checking the seed articles' claims"
     assert len(VERDICTS.findall(text)) >= 2, "the claims section gives no verdicts"
 
 
 # ----------------------------------------------------------------- one metadata form (maintenance.normalise) ----
+
 
 def test_normalise_keeps_what_the_book_uses_and_drops_authoring_leftovers():
     import nbformat
@@ -121,9 +125,16 @@ def test_normalise_keeps_what_the_book_uses_and_drops_authoring_leftovers():
 
     notebook = nbformat.v4.new_notebook()
     notebook.metadata.update({"jupytext": {"formats": "ipynb,md"}, "language_info": {"name": "python"}})
-    cell = nbformat.v4.new_code_cell("1 + 1", metadata={
-        "tags": ["remove-input"], "mystnb": {"figure": {"caption": "c"}}, "lines_to_next_cell": 2,
-        "execution": {"iopub.status.busy": "2026-12-01T10:00:00Z"}, "collapsed": True})
+    cell = nbformat.v4.new_code_cell(
+        "1 + 1",
+        metadata={
+            "tags": ["remove-input"],
+            "mystnb": {"figure": {"caption": "c"}},
+            "lines_to_next_cell": 2,
+            "execution": {"iopub.status.busy": "2026-12-01T10:00:00Z"},
+            "collapsed": True,
+        },
+    )
     cell.outputs = [nbformat.v4.new_output("execute_result", data={"text/plain": "2"}, execution_count=1)]
     notebook.cells = [cell]
     assert normalise(notebook) is True
