@@ -15,10 +15,13 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Iterable
 
+import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
+import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
-from .data import read_manifest
+from .page import credit_text
 from .paths import DATA_DIR, STYLE_FILE
 
 # Okabe & Ito (2008) colour-blind-safe palette; the same order as book.mplstyle's cycle.
@@ -50,19 +53,8 @@ def figure(title: str, *, units: str, nrows: int = 1, ncols: int = 1, **subplots
 
 
 def source_line(tables: Iterable[str], note: str | None = None, data_dir=DATA_DIR) -> str:
-    """'Source: …' built from the tables' manifests (their credit lines), plus an optional note."""
-    credits = []
-    for name in tables:
-        credit = read_manifest(name, data_dir).credit
-        if credit not in credits:
-            credits.append(credit)
-    if not credits:
-        raise ValueError("a chart must name at least one data table as its source")
-    text = "Source: " + " ".join(c if c.endswith(".") else c + "." for c in credits)
-    if note:
-        text += " " + note.strip()
-    text += f" Chart: {BOOK_NAME}."
-    return text
+    """'Source: …' built from the tables' manifests (their credit lines), plus an optional note and the book's name."""
+    return f"{credit_text(tables, note or '', data_dir)} Chart: {BOOK_NAME}."
 
 
 def finish(fig: Figure, *, tables: Iterable[str], note: str | None = None, width: int = 130) -> Figure:
@@ -74,3 +66,85 @@ def finish(fig: Figure, *, tables: Iterable[str], note: str | None = None, width
     text = "\n".join(textwrap.wrap(source_line(tables, note), width))
     fig.text(0.01, -0.01, text, ha="left", va="top", fontsize=8, color="#555555")
     return fig
+
+
+#: How a figure's ``value_qualifier`` shows on its marker: hollow when approximate, preliminary or an estimate,
+#: a triangle for a lower bound ("over …"), half-filled for the book's sum of one source's two flows.
+QUALIFIER_MARKS = {"approximately": {"markerfacecolor": "white"}, "preliminary": {"markerfacecolor": "white"},
+                   "estimate": {"markerfacecolor": "white"}, "more_than": {"marker": "^"},
+                   "book_calculation": {"fillstyle": "left"}}
+
+
+def period_figures(ax, rows: pd.DataFrame, value: str, *, at: str = "mid", alpha: float = 0.5, **marker_style) -> None:
+    """Each row as a bar across its period (``period_start`` to ``period_end``) with a marker at ``at``.
+
+    Rows carry their ``colour`` and ``marker``; the row's ``value_qualifier`` restyles the marker
+    (:data:`QUALIFIER_MARKS`), so a figure drawn across its dates still says how its source stated it.
+    """
+    for row in rows.itertuples():
+        y, colour = getattr(row, value), row.colour
+        ax.plot([row.period_start, row.period_end], [y] * 2, color=colour, linewidth=2.2, alpha=alpha,
+                solid_capstyle="butt")
+        style = dict(marker=row.marker, color=colour, markersize=7, linestyle="none", **marker_style)
+        style.update(QUALIFIER_MARKS.get(row.value_qualifier, {}))
+        ax.plot([getattr(row, at)], [y], **style, zorder=4)
+
+
+def year_axis(ax, first=None, last=None, *, step: int = 1, grid: str | None = "#eeeeee") -> None:
+    """A date axis labelled with years every ``step`` years, limited to ``first``..``last`` if given."""
+    if first is not None:
+        ax.set_xlim(pd.Timestamp(first), pd.Timestamp(last))
+    ax.xaxis.set_major_locator(mdates.YearLocator(step))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
+    if grid:
+        ax.grid(axis="x", color=grid)
+
+
+def grid_only(ax, axis: str) -> None:
+    """Grid lines across ``axis`` ("x" or "y") only (the style draws them across y)."""
+    ax.grid(axis=axis, visible=True)
+    ax.grid(axis="y" if axis == "x" else "x", visible=False)
+
+
+def marker_key(label: str, marker: str = "o", colour: str = "#444444", **style) -> Line2D:
+    """A legend entry showing a marker alone (no line)."""
+    return Line2D([], [], color=colour, marker=marker, linestyle="none", label=label, **style)
+
+
+def line_key(label: str, colour: str, linewidth: float = 2.5, **style) -> Line2D:
+    """A legend entry showing a line."""
+    return Line2D([], [], color=colour, linewidth=linewidth, label=label, **style)
+
+
+# Added for arms-flows / iranian-skepticism / western-policy
+
+
+def month_bars(ax, month_start, values, partial, **style):
+    """Monthly bars, each 24 days wide and centred in its month (``month_start`` + 14 days); partial months hatched."""
+    hatch = ["////" if p else None for p in partial]
+    return ax.bar(month_start + pd.Timedelta(days=14), values, width=24, hatch=hatch, edgecolor="white", **style)
+
+
+def half_year_axis(axis, date_format: str = "%b %Y") -> None:
+    """A date axis with a tick at each January and July, labelled ``date_format`` ("Jan 2024")."""
+    axis.set_major_locator(mdates.MonthLocator(bymonth=[1, 7]))
+    axis.set_major_formatter(mdates.DateFormatter(date_format))
+
+
+def thousands(axis) -> None:
+    """Tick labels as whole numbers with thousands separators (4,000)."""
+    axis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+
+
+def annotate(ax, text: str, xy, offset=(0, 0), **style):
+    """A small note (8 pt) on ``ax`` at ``xy``, moved by ``offset`` points."""
+    return ax.annotate(text, xy, xytext=offset, textcoords="offset points", fontsize=8, **style)
+
+
+def legend(ax, handles=None, title: str | None = None, **options):
+    """A legend in small type (8 pt, its title too): the book's key for markers, publishers and series."""
+    if handles is not None:
+        options["handles"] = handles
+    if title is not None:
+        options.update(title=title, title_fontsize=8)
+    return ax.legend(fontsize=8, **options)

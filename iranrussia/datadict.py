@@ -14,7 +14,9 @@ def _rule(column: Column) -> str:
     if column.required:
         parts.append("required")
     if column.enum is not None:
-        parts.append(Markup("one of ") + Markup(", ").join(code(v) for v in column.enum))
+        labels = column.labels or {}
+        parts.append(Markup("one of ") + Markup(", ").join(
+            Markup("{} ({})").format(code(v), labels[v]) if v in labels else code(v) for v in column.enum))
     if column.minimum is not None:
         parts.append(f"≥ {column.minimum}")
     if column.maximum is not None:

@@ -193,11 +193,15 @@ def markdown_table(frame: pd.DataFrame) -> Markup:
     return Markup("\n".join(lines))
 
 
-def credit_text(tables: Iterable[str], note: str = "") -> str:
-    """'Source: ' and the tables' credit lines (from their manifests), plus an optional note: plain text."""
-    from .data import read_manifest  # here, so that the page helpers import without the data layer
+def credit_text(tables: Iterable[str], note: str = "", data_dir=None) -> str:
+    """'Source: ' and the tables' credit lines (from their manifests), plus an optional note: plain text.
 
-    credits = list(dict.fromkeys(read_manifest(name).credit for name in tables))
+    The one credit line of the book: the table credits here and the charts' source line (``charts.source_line``).
+    """
+    from .data import read_manifest  # here, so that the page helpers import without the data layer
+    from .paths import DATA_DIR
+
+    credits = list(dict.fromkeys(read_manifest(name, data_dir or DATA_DIR).credit for name in tables))
     if not credits:
         raise ValueError("a table credit names at least one data table")
     text = "Source: " + " ".join(c if c.endswith(".") else c + "." for c in credits)

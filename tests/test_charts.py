@@ -7,10 +7,12 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.colors as mcolors  # noqa: E402
+import matplotlib.dates as mdates  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from iranrussia import charts, read_manifest  # noqa: E402
+from iranrussia import charts, page, read_manifest  # noqa: E402
 
 
 def test_figure_without_units_is_refused():
@@ -47,3 +49,54 @@ def test_style_has_opaque_light_background_and_safe_palette():
     assert not matplotlib.rcParams["savefig.transparent"]
     cycle = [c.lower() for c in matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]]
     assert cycle == [c.lower() for c in charts.PALETTE.values()]
+
+
+def test_source_line_is_the_table_credit_and_the_book_name():
+    line = charts.source_line(["events"], note="Counts are ours.")
+    assert line == f"{page.credit_text(['events'], 'Counts are ours.')} Chart: {charts.BOOK_NAME}."
+    assert line.startswith("Source: ")
+    assert line.endswith("Counts are ours. Chart: Iran–Russia relations: an open data book.")
+
+
+def test_period_figures_draw_a_bar_across_the_period_and_a_marker_styled_by_qualifier():
+    fig, ax = plt.subplots()
+    rows = pd.DataFrame(
+        {
+            "period_start": pd.to_datetime(["2020-01-01", "2021-01-01"]),
+            "period_end": pd.to_datetime(["2020-12-31", "2021-12-31"]),
+            "mid": pd.to_datetime(["2020-07-01", "2021-07-01"]),
+            "value": [5.0, 7.0],
+            "colour": ["#0072B2", "#D55E00"],
+            "marker": ["s", "s"],
+            "value_qualifier": ["approximately", "more_than"],
+        }
+    )
+    charts.period_figures(ax, rows, "value")
+    bar, marker, _, lower_bound = ax.lines
+    assert list(bar.get_ydata()) == [5.0, 5.0] and bar.get_alpha() == 0.5
+    assert marker.get_marker() == "s" and marker.get_markerfacecolor() == "white"
+    assert lower_bound.get_marker() == "^" and lower_bound.get_color() == "#D55E00"
+    plt.close(fig)
+
+
+def test_legend_keys_annotations_and_axes():
+    fig, ax = plt.subplots()
+    key = charts.marker_key("lower bound", "^", markersize=7)
+    assert (key.get_marker(), key.get_linestyle(), key.get_color(), key.get_label()) == (
+        "^",
+        "None",
+        "#444444",
+        "lower bound",
+    )
+    line = charts.line_key("Route", "#000000")
+    assert line.get_linewidth() == 2.5 and line.get_linestyle() == "-"
+    legend = charts.legend(ax, [key, line], "Marker", loc="upper left")
+    assert legend.get_title().get_text() == "Marker" and legend.get_title().get_fontsize() == 8
+    assert [t.get_fontsize() for t in legend.get_texts()] == [8, 8]
+    note = charts.annotate(ax, "year not stated", (1, 2), (0, -9), ha="center")
+    assert (note.xyann, note.get_fontsize(), note.get_ha()) == ((0, -9), 8, "center")
+    charts.year_axis(ax, "1992", "2027", step=5)
+    assert [round(x) for x in ax.get_xlim()] == [round(mdates.date2num(pd.Timestamp(d))) for d in ("1992", "2027")]
+    charts.grid_only(ax, "x")
+    assert ax.xaxis._major_tick_kw["gridOn"] and not ax.yaxis._major_tick_kw["gridOn"]
+    plt.close(fig)

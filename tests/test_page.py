@@ -148,7 +148,9 @@ def test_the_data_dictionary_escapes_manifest_text():
     manifest = read_manifest("events")
     hostile = " ".join(HOSTILE)
     columns = (Column(name="note", type="string", description=hostile, unit=hostile, enum=("a`b", hostile),
-                      pattern="^`x`$"),)
+                      pattern="^`x`$"),
+               Column(name="kind", type="string", description="A labelled enum.", enum=("x", "y"),
+                      labels={"x": hostile, "y": "Plain label"}))
     forged = manifest.__class__(**{**manifest.__dict__, "title": hostile, "description": hostile, "credit": hostile,
                                    "producer": hostile, "third_party_terms": hostile, "columns": columns,
                                    "licence": {"name": hostile, "url": "https://example.org/licence"}})
@@ -156,6 +158,7 @@ def test_the_data_dictionary_escapes_manifest_text():
     allowed = {"strong_open", "strong_close", "code_inline", "link_open", "link_close"}
     assert made_from_data(markdown, allowed) == []
     assert [t.attrs["href"] for t in tokens(markdown) if t.type == "link_open"] == ["https://example.org/licence"]
+    assert "`y` (Plain label)" in markdown  # a labelled enum shows "value (label)"
 
 
 def test_claims_sections_escape_every_cell():
