@@ -35,10 +35,9 @@ import pandas as pd
 
 from builders.common import RAW_DIR, run
 from iranrussia.data import load
+from iranrussia.trade import book_sums
 
 REPORTER = "cow_imf_dots"
-# value_qualifier of the rows the book computes (the totals), as declared in the tables' manifests.
-BOOK_CALCULATION = "book_calculation"
 SOURCE = "cow-trade-v4;miller-2022-peacesciencer"
 FIRST_YEAR, LAST_YEAR = 1992, 2014
 DEFAULT_RAW_DIR = RAW_DIR / "trade"
@@ -91,11 +90,6 @@ def _value(x):
     return v
 
 
-def _qualifier(flow: str) -> str:
-    """COW publishes the flows; every 'total' is the book's own sum of two of them, and says so."""
-    return BOOK_CALCULATION if flow == "total" else "as_reported"
-
-
 def _calendar_year(year: int) -> dict:
     return {
         "period_label": str(year),
@@ -118,23 +112,23 @@ def bilateral_rows(ndy: pd.DataFrame, first: int = FIRST_YEAR, last: int = LAST_
             "russia_to_iran": _value(r["iran_imports_from_russia_musd"]),
             "iran_to_russia": _value(r["russia_imports_from_iran_musd"]),
         }
-        if None not in flows.values():
-            flows["total"] = flows["russia_to_iran"] + flows["iran_to_russia"]
         for flow, value in flows.items():
-            if value is None:
-                continue
-            rows.append(
-                {
-                    **_calendar_year(year),
-                    "reporter": REPORTER,
-                    "flow": flow,
-                    "value_musd": value,
-                    "value_qualifier": _qualifier(flow),
-                    "source": SOURCE,
-                    "note": _BILATERAL_NOTES[flow] + _YEAR_NOTES.get(year, ""),
-                }
-            )
-    return pd.DataFrame(rows)
+            if value is not None:
+                rows.append(
+                    {
+                        **_calendar_year(year),
+                        "reporter": REPORTER,
+                        "flow": flow,
+                        "value_musd": value,
+                        "value_qualifier": "as_reported",
+                        "source": SOURCE,
+                        "note": _BILATERAL_NOTES[flow] + _YEAR_NOTES.get(year, ""),
+                    }
+                )
+    rows = pd.DataFrame(rows)
+    # The total of a year with both flows: the book's sum, by the one rule the chapter uses too.
+    totals = book_sums(rows, note=lambda row: _BILATERAL_NOTES["total"] + _YEAR_NOTES.get(int(row["period_label"]), ""))
+    return pd.concat([rows, totals], ignore_index=True)
 
 
 def partner_rows(
@@ -173,16 +167,10 @@ def partner_rows(
                 f"v4.0: the mirror (partner-reported) measure of {country}'s exports.",
             ),
         }
-        if imports is not None and exports is not None:
-            flows["total"] = (imports + exports, "Book's calculation: sum of the two COW import-side flows.")
         for flow, (value, note) in flows.items():
             if value is None:
                 continue
-            if pslug == "iraq":
-                note += (
-                    " COW's Iran-Iraq figures are near zero although Iranian customs report exports to "
-                    "Iraq in the billions of dollars; this pair is a gap in COW, not a measurement."
-                )
+            note += _partner_caveat(pslug)
             rows.append(
                 {
                     "country": country,
@@ -191,7 +179,7 @@ def partner_rows(
                     "reporter": REPORTER,
                     "flow": flow,
                     "value_musd": value,
-                    "value_qualifier": _qualifier(flow),
+                    "value_qualifier": "as_reported",
                     "source": SOURCE,
                     "note": note + " " + _ROUNDING,
                 }
@@ -206,11 +194,6 @@ def partner_rows(
             "imports": (imports, f"{country.capitalize()}'s total goods imports, COW National_COW_4.0."),
             "exports": (exports, f"{country.capitalize()}'s total goods exports, COW National_COW_4.0."),
         }
-        if imports is not None and exports is not None:
-            flows["total"] = (
-                imports + exports,
-                "Book's calculation: total imports plus total exports, COW National_COW_4.0.",
-            )
         for flow, (value, note) in flows.items():
             if value is None:
                 continue
@@ -221,13 +204,42 @@ def partner_rows(
                     **_calendar_year(year),
                     "reporter": REPORTER,
                     "flow": flow,
-                    "value_musd": round(value, 3),
-                    "value_qualifier": _qualifier(flow),
+                    "value_musd": value,
+                    "value_qualifier": "as_reported",
                     "source": SOURCE,
-                    "note": note + " Rounded here to three decimals of a US$ million.",
+                    "note": note + _NATIONAL_ROUNDING,
                 }
             )
-    return pd.DataFrame(rows)
+    rows = pd.DataFrame(rows)
+    # Totals by the book's one summing rule: partner totals from the two dyad flows, world totals from
+    # national imports and exports. National figures are rounded to three decimals of a US$ million after
+    # summing, so a world total is the rounded sum of COW's own figures.
+    totals = book_sums(rows, parts=("imports", "exports"), by=_PARTNER_GROUP, note=_partner_total_note)
+    out = pd.concat([rows, totals], ignore_index=True)
+    world = out["partner"] == "world"
+    out.loc[world, "value_musd"] = out.loc[world, "value_musd"].round(3)
+    return out
+
+
+_PARTNER_GROUP = ("country", "partner", "reporter", "period_label", "source")
+_NATIONAL_ROUNDING = " Rounded here to three decimals of a US$ million."
+
+
+def _partner_caveat(partner: str) -> str:
+    if partner != "iraq":
+        return ""
+    return (
+        " COW's Iran-Iraq figures are near zero although Iranian customs report exports to "
+        "Iraq in the billions of dollars; this pair is a gap in COW, not a measurement."
+    )
+
+
+def _partner_total_note(row: pd.Series) -> str:
+    if row["partner"] == "world":
+        return "Book's calculation: total imports plus total exports, COW National_COW_4.0." + _NATIONAL_ROUNDING
+    return (
+        "Book's calculation: sum of the two COW import-side flows." + _partner_caveat(row["partner"]) + " " + _ROUNDING
+    )
 
 
 def merge_keep_hand_rows(existing: pd.DataFrame, derived: pd.DataFrame) -> pd.DataFrame:

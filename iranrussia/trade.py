@@ -7,6 +7,8 @@ the same whole period, and only where that source gave no total.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
@@ -23,12 +25,13 @@ def book_sums(
     *,
     total: str = "total",
     by: tuple[str, ...] = ("reporter", "period_label", "source"),
-    note: str = BOOK_SUM_NOTE,
+    note: str | Callable[[pd.Series], str] = BOOK_SUM_NOTE,
 ) -> pd.DataFrame:
     """The book's totals: one row per group of ``by`` (one source's figures for one whole period) that gives
     both ``parts`` of ``flow`` once each and no ``total``; its value is the sum of the two, its qualifier
-    ``book_calculation`` and its note ``note``; every other cell is the first part's. Partial periods are left
-    alone (a part-year pair is not a year). Returns only the new rows, in the order of the groups.
+    ``book_calculation`` and its note ``note`` (text, or a function of the new row giving it); every other cell
+    is the first part's. Partial periods are left alone (a part-year pair is not a year). Returns only the new
+    rows, in the order of the groups. The trade chapter and ``builders/trade_cow.py`` both sum with it.
     """
     whole = table[table["period_type"] != "partial_period"]
     sums = []
@@ -37,7 +40,8 @@ def book_sums(
         if set(parts) <= set(flows.index) and total not in flows.index and flows.index.is_unique:
             row = flows.loc[parts[0]].copy()
             row["flow"], row["value_musd"] = total, flows.loc[list(parts), "value_musd"].sum()
-            row["value_qualifier"], row["note"] = BOOK_CALCULATION, note
+            row["value_qualifier"] = BOOK_CALCULATION
+            row["note"] = note(row) if callable(note) else note
             sums.append(row)
     return pd.DataFrame(sums, columns=table.columns)
 

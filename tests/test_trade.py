@@ -68,6 +68,12 @@ def test_book_sums_take_other_parts_and_groupings():
     assert len(trade.with_book_sums(table, parts=("exports", "imports"), by=("period_label",))) == 3
 
 
+def test_book_sums_take_a_note_made_from_the_row():
+    table = rows(year("r", "2011", "russia_to_iran", 3599.0), year("r", "2011", "iran_to_russia", 1.0))
+    sums = trade.book_sums(table, note=lambda row: f"Sum for {row['period_label']}.")
+    assert sums[["flow", "value_musd", "note"]].values.tolist() == [["total", 3600.0, "Sum for 2011."]]
+
+
 def test_period_text_says_what_each_kind_of_period_is():
     row = {
         "period_label": "1402",
