@@ -4,7 +4,7 @@ Usage in a notebook::
 
     fig, ax = charts.figure("Iran–Russia trade, 1992–2024", units="current US$ millions")
     ...plot on ax...
-    charts.finish(fig, tables=["trade_bilateral"])
+    charts.show(fig, tables=["trade_bilateral"])   # the source line (finish), then the figure shown
 
 Captions and alt text live in the cell's metadata (``mystnb.figure.caption`` and ``mystnb.image.alt``),
 which the tests require for every cell that draws a figure.
@@ -26,12 +26,17 @@ from .paths import DATA_DIR, STYLE_FILE
 
 # Okabe & Ito (2008) colour-blind-safe palette; the same order as book.mplstyle's cycle.
 PALETTE = {
-    "blue": "#0072B2", "orange": "#E69F00", "green": "#009E73", "pink": "#CC79A7",
-    "sky": "#56B4E9", "vermillion": "#D55E00", "yellow": "#F0E442", "black": "#000000",
+    "blue": "#0072B2",
+    "orange": "#E69F00",
+    "green": "#009E73",
+    "pink": "#CC79A7",
+    "sky": "#56B4E9",
+    "vermillion": "#D55E00",
+    "yellow": "#F0E442",
+    "black": "#000000",
 }
 #: Fixed colours for recurring meanings, so a reader learns them once.
-ROLE_COLOURS = {"russia_to_iran": PALETTE["blue"], "iran_to_russia": PALETTE["vermillion"],
-                "total": PALETTE["black"]}
+ROLE_COLOURS = {"russia_to_iran": PALETTE["blue"], "iran_to_russia": PALETTE["vermillion"], "total": PALETTE["black"]}
 BOOK_NAME = "Iran–Russia relations: an open data book"
 
 
@@ -68,11 +73,21 @@ def finish(fig: Figure, *, tables: Iterable[str], note: str | None = None, width
     return fig
 
 
+def show(fig: Figure, *, tables: Iterable[str], note: str | None = None) -> None:
+    """A chart cell's last line: :func:`finish` the figure (its source line; title and units checked), then show it."""
+    finish(fig, tables=tables, note=note)
+    plt.show()
+
+
 #: How a figure's ``value_qualifier`` shows on its marker: hollow when approximate, preliminary or an estimate,
 #: a triangle for a lower bound ("over …"), half-filled for the book's sum of one source's two flows.
-QUALIFIER_MARKS = {"approximately": {"markerfacecolor": "white"}, "preliminary": {"markerfacecolor": "white"},
-                   "estimate": {"markerfacecolor": "white"}, "more_than": {"marker": "^"},
-                   "book_calculation": {"fillstyle": "left"}}
+QUALIFIER_MARKS = {
+    "approximately": {"markerfacecolor": "white"},
+    "preliminary": {"markerfacecolor": "white"},
+    "estimate": {"markerfacecolor": "white"},
+    "more_than": {"marker": "^"},
+    "book_calculation": {"fillstyle": "left"},
+}
 
 
 def period_figures(ax, rows: pd.DataFrame, value: str, *, at: str = "mid", alpha: float = 0.5, **marker_style) -> None:
@@ -83,8 +98,9 @@ def period_figures(ax, rows: pd.DataFrame, value: str, *, at: str = "mid", alpha
     """
     for row in rows.itertuples():
         y, colour = getattr(row, value), row.colour
-        ax.plot([row.period_start, row.period_end], [y] * 2, color=colour, linewidth=2.2, alpha=alpha,
-                solid_capstyle="butt")
+        ax.plot(
+            [row.period_start, row.period_end], [y] * 2, color=colour, linewidth=2.2, alpha=alpha, solid_capstyle="butt"
+        )
         style = dict(marker=row.marker, color=colour, markersize=7, linestyle="none", **marker_style)
         style.update(QUALIFIER_MARKS.get(row.value_qualifier, {}))
         ax.plot([getattr(row, at)], [y], **style, zorder=4)

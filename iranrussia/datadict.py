@@ -15,8 +15,12 @@ def _rule(column: Column) -> str:
         parts.append("required")
     if column.enum is not None:
         labels = column.labels or {}
-        parts.append(Markup("one of ") + Markup(", ").join(
-            Markup("{} ({})").format(code(v), labels[v]) if v in labels else code(v) for v in column.enum))
+        parts.append(
+            Markup("one of ")
+            + Markup(", ").join(
+                Markup("{} ({})").format(code(v), labels[v]) if v in labels else code(v) for v in column.enum
+            )
+        )
     if column.minimum is not None:
         parts.append(f"≥ {column.minimum}")
     if column.maximum is not None:
@@ -37,20 +41,24 @@ def table_markdown(manifest: Manifest, rows: int) -> str:
         "",
         escape(manifest.description),
         "",
-        Markup("- File: {}, {} rows; key: {}").format(code(f"data/{manifest.path.name}"), rows,
-                                                      Markup(", ").join(code(k) for k in manifest.primary_key)),
+        Markup("- File: {}, {} rows; key: {}").format(
+            code(f"data/{manifest.path.name}"), rows, Markup(", ").join(code(k) for k in manifest.primary_key)
+        ),
         Markup("- Producer: {}").format(manifest.producer),
         Markup("- Licence: {}").format(link(manifest.licence["name"], manifest.licence["url"])),
         Markup("- Credit line: {}").format(manifest.credit),
     ]
     if manifest.third_party_terms:
         lines.append(Markup("- Third-party terms: {}").format(manifest.third_party_terms))
-    lines.append(Markup("- Built by: {}").format(code(manifest.builder)) if manifest.builder
-                 else "- Built by: compiled by hand")
+    lines.append(
+        Markup("- Built by: {}").format(code(manifest.builder)) if manifest.builder else "- Built by: compiled by hand"
+    )
     lines += ["", "| Column | Type | Unit | Rule | Meaning |", "|---|---|---|---|---|"]
     for c in manifest.columns:
-        lines.append(f"| {_cell(code(c.name))} | {_cell(c.type)} | {_cell(c.unit or '')} | {_cell(_rule(c))} | "
-                     f"{_cell(c.description)} |")
+        lines.append(
+            f"| {_cell(code(c.name))} | {_cell(c.type)} | {_cell(c.unit or '')} | {_cell(_rule(c))} | "
+            f"{_cell(c.description)} |"
+        )
     return "\n".join(lines)
 
 
@@ -58,15 +66,19 @@ def coverage_markdown(data_dir=DATA_DIR) -> str:
     """A table of every table's reach in time: first and last period, and the columns they are read from."""
     lines = ["| Table | Rows | First | Last | Read from |", "|---|---|---|---|---|"]
     for row in coverage_summary(data_dir).itertuples(index=False):
-        lines.append(f"| {_cell(code(row.table))} | {row.rows} | {_cell(row.first)} | {_cell(row.last)} | "
-                     f"{_cell(row.read_from)} |")
+        lines.append(
+            f"| {_cell(code(row.table))} | {row.rows} | {_cell(row.first)} | {_cell(row.last)} | "
+            f"{_cell(row.read_from)} |"
+        )
     return "\n".join(lines)
 
 
 def data_dictionary(data_dir=DATA_DIR) -> str:
     """The whole dictionary as Markdown: one section per table, each checked by loading the table."""
-    parts = ["**How far each table reaches** (generated from the tables: the earliest start and latest end of "
-             "the columns each manifest names under `coverage`)\n\n" + coverage_markdown(data_dir)]
+    parts = [
+        "**How far each table reaches** (generated from the tables: the earliest start and latest end of "
+        "the columns each manifest names under `coverage`)\n\n" + coverage_markdown(data_dir)
+    ]
     for name in table_names(data_dir):
         parts.append(table_markdown(read_manifest(name, data_dir), len(load(name, data_dir=data_dir))))
     return "\n\n---\n\n".join(parts)

@@ -96,8 +96,9 @@ def escape(value: object) -> Markup:
 
 def _block_start_escaped(text: str) -> str:
     # "- x", "= x" and "1. x" at the start of a paragraph would become a list or a heading rule.
-    return _BLOCK_START.sub(lambda m: m["indent"] + ("\\" + m["mark"] if m["mark"] else m["number"] + "\\"), text,
-                            count=1)
+    return _BLOCK_START.sub(
+        lambda m: m["indent"] + ("\\" + m["mark"] if m["mark"] else m["number"] + "\\"), text, count=1
+    )
 
 
 def join(separator: str, parts: Iterable[object]) -> Markup:
@@ -123,8 +124,11 @@ def link(text: object, url: str) -> Markup:
     url = str(url).strip()
     if not re.match(r"https?://[^\s/]", url, re.ASCII):
         raise ValueError(f"{url!r} is not an http(s) address")
-    safe = re.sub(r"[\s()<>\\`\"'{}|^]|[^\x00-\x7f]",
-                  lambda m: "".join(f"%{byte:02X}" for byte in m.group(0).encode("utf-8")), url)
+    safe = re.sub(
+        r"[\s()<>\\`\"'{}|^]|[^\x00-\x7f]",
+        lambda m: "".join(f"%{byte:02X}" for byte in m.group(0).encode("utf-8")),
+        url,
+    )
     return Markup(f"[{escape(text)}]({safe})")
 
 
@@ -137,7 +141,7 @@ def inline_text(value: object) -> Markup:
         return Markup("")
     text, out, last = " ".join(str(value).split()), [], 0
     for match in _INLINE.finditer(text):
-        out.append(_SPECIAL.sub(r"\\\1", text[last:match.start()]))
+        out.append(_SPECIAL.sub(r"\\\1", text[last : match.start()]))
         out.append(link(match["text"], match["url"]) if match["url"] else emphasis(match["emphasis"]))
         last = match.end()
     out.append(_SPECIAL.sub(r"\\\1", text[last:]))
@@ -221,5 +225,10 @@ def html_table(frame: pd.DataFrame, uuid: str):
     pandas' Styler does not escape by default, so data text would otherwise be written into the page as HTML.
     ``uuid`` gives the table a stable id, so re-running an unchanged notebook leaves its output unchanged.
     """
-    return (frame.style.format(escape="html", na_rep="").format_index(escape="html", axis=0)
-            .format_index(escape="html", axis=1).hide(axis="index").set_uuid(uuid))
+    return (
+        frame.style.format(escape="html", na_rep="")
+        .format_index(escape="html", axis=0)
+        .format_index(escape="html", axis=1)
+        .hide(axis="index")
+        .set_uuid(uuid)
+    )

@@ -36,6 +36,25 @@ def test_finish_adds_the_tables_credit_line():
     assert any(t.startswith("Source: ") and credit in t and "Counts are the book's own." in t for t in texts)
 
 
+def test_show_finishes_the_figure_then_shows_it(monkeypatch):
+    fig, ax = charts.figure("Events", units="events per year")
+    shown = []
+    monkeypatch.setattr(plt, "show", lambda: shown.append([t.get_text().replace("\n", " ") for t in fig.texts]))
+    assert charts.show(fig, tables=["events"], note="Counts are the book's own.") is None
+    plt.close(fig)
+    assert len(shown) == 1, "shown once"
+    credit = read_manifest("events").credit
+    assert [t for t in shown[0] if t.startswith("Source: ") and credit in t and "Counts are the book's own." in t]
+
+
+def test_show_refuses_a_figure_made_without_a_title_before_showing_it(monkeypatch):
+    fig, _ = plt.subplots()
+    monkeypatch.setattr(plt, "show", lambda: pytest.fail("a figure without a title was shown"))
+    with pytest.raises(ValueError, match="no title"):
+        charts.show(fig, tables=["events"])
+    plt.close(fig)
+
+
 def test_source_line_needs_a_table():
     with pytest.raises(ValueError, match="at least one"):
         charts.source_line([])

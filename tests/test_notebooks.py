@@ -148,3 +148,114 @@ def test_committed_notebooks_have_the_one_metadata_form():
     from iranrussia.maintenance import normalise_notebooks
 
     assert normalise_notebooks(NOTEBOOKS, check=True) == [], "run: python3 tasks.py lint --fix"
+
+
+# ------------------------------------------------------------ no dead glue: every glued value is quoted ----
+
+#: A glued value pasted by a role: ``{glue}``, ``{glue:}``, ``{glue:any}``, ``{glue:text}`` (with an optional
+#: ``:format`` after the key) or ``{glue:md}``, the key optionally prefixed by another notebook (``nb.ipynb::key``);
+#: not a role's name in inline code (`` `{glue:text}` ``).
+GLUE_ROLE = re.compile(r"(?<!`)\{glue(?P<kind>:(?:any|text|md)?)?\}`(?P<ref>[^`]+)`")
+#: ... or by a directive (```` ```{glue} key ````, ``:::{glue:figure} key``, ``{glue:md}``, ``{glue:math}``), which
+#: names another notebook in its ``:doc:`` option.
+GLUE_DIRECTIVE = re.compile(
+    r"^[ \t]*(?:`{3,}|:{3,})[ \t]*\{glue(?::(?:any|figure|math|md)?)?\}[ \t]+(?P<key>\S+)[ \t]*\n"
+    r"(?P<options>(?:[ \t]*:[\w-]+:.*\n)*)",
+    re.MULTILINE,
+)
+
+
+def quoted_names(text: str, page: Path) -> list[tuple[Path, str]]:
+    """Each glued value ``text`` (on ``page``) quotes: (the notebook that must glue it, its key)."""
+
+    def notebook(ref: str | None) -> Path:
+        if not ref:
+            return page
+        return (REPO_ROOT / ref.lstrip("/")) if ref.startswith("/") else (page.parent / ref)
+
+    found = []
+    for match in GLUE_ROLE.finditer(text):
+        ref = match["ref"]
+        if match["kind"] == ":text" and ":" in ref.replace("::", ""):
+            ref = ref.rsplit(":", 1)[0]  # the format spec
+        doc, _, key = ref.rpartition("::")
+        found.append((notebook(doc), key))
+    for match in GLUE_DIRECTIVE.finditer(text + "\n"):
+        doc = re.search(r"^[ \t]*:doc:[ \t]*(\S+)", match["options"], re.MULTILINE)
+        found.append((notebook(doc and doc.group(1)), match["key"]))
+    return [(path.resolve(), key) for path, key in found]
+
+
+def test_quoted_names_reads_every_form_of_paste():
+    page = REPO_ROOT / "notebooks" / "a.ipynb"
+    text = (
+        "{glue:text}`n:,.0f` and {glue}`m` {glue:}`o` {glue:md}`p`; from intro: "
+        "{glue:text}`notebooks/b.ipynb::q:s`, {glue:any}`b.ipynb::r`, {glue:text}`/notebooks/b.ipynb::s`\n"
+        "```{glue:figure} fig_t\n:doc: b.ipynb\n:name: x\n\nA caption.\n```\n\n"
+        ":::{glue:md} u\n:::\n```{glue} v\n```\n`{glue:text}` is a role; `code`"
+    )
+    a, b = page.resolve(), (REPO_ROOT / "notebooks" / "b.ipynb").resolve()
+    from_intro = (REPO_ROOT / "notebooks" / "notebooks" / "b.ipynb").resolve()  # relative to the page's folder
+    assert quoted_names(text, page) == [
+        (a, "n"), (a, "m"), (a, "o"), (a, "p"), (from_intro, "q"), (b, "r"), (b, "s"), (b, "fig_t"), (a, "u"), (a, "v"),
+    ]  # fmt: skip
+
+
+def book_pages() -> list[Path]:
+    """Every page the book builds: the notebooks and the Markdown files of the table of contents (not README.md,
+    which the build leaves out and which quotes an example ``key``)."""
+    markdown = [REPO_ROOT / f"{f}.md" for f in sorted(toc_files()) if (REPO_ROOT / f"{f}.md").exists()]
+    return NOTEBOOKS + markdown
+
+
+def page_texts(path: Path) -> list[str]:
+    """What the page shows as MyST: its Markdown cells and the Markdown its code cells display (a notebook),
+    or the file (a Markdown page)."""
+    if path.suffix == ".md":
+        return [path.read_text(encoding="utf-8")]
+    texts = []
+    for cell in cells(path):
+        if cell["cell_type"] == "markdown":
+            texts.append("".join(cell["source"]))
+        texts += [
+            "".join(o["data"]["text/markdown"]) for o in cell.get("outputs", []) if "text/markdown" in o.get("data", {})
+        ]
+    return texts
+
+
+def glued_names(path: Path) -> list[str]:
+    """The keys the committed notebook glues (its outputs' ``metadata.scrapbook.name``)."""
+    return [
+        o["metadata"]["scrapbook"]["name"]
+        for cell in cells(path)
+        for o in cell.get("outputs", [])
+        if "scrapbook" in o.get("metadata", {})
+    ]
+
+
+def all_quotes() -> list[tuple[Path, Path, str]]:
+    """(quoting page, notebook that must glue the value, key) for every paste on every page."""
+    return [
+        (page, nb, key) for page in book_pages() for text in page_texts(page) for nb, key in quoted_names(text, page)
+    ]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_glued_value_is_quoted_by_some_page(path):
+    quoted = {key for _, nb, key in all_quotes() if nb == path.resolve()}
+    dead = [key for key in glued_names(path) if key not in quoted]
+    assert not dead, (
+        f"{path.name} glues {len(dead)} value(s) that no page quotes (remove the glue, and any code only it "
+        f"needs): {', '.join(dead)}"
+    )
+
+
+def test_every_quoted_value_is_glued_by_the_notebook_it_names():
+    glued = {path.resolve(): set(glued_names(path)) for path in NOTEBOOKS}
+    missing = [
+        f"{page.relative_to(REPO_ROOT)} quotes {key!r} from {nb.relative_to(REPO_ROOT)}"
+        + ("" if nb in glued else " (no such notebook)")
+        for page, nb, key in all_quotes()
+        if key not in glued.get(nb, set())
+    ]
+    assert not missing, "quoted but not glued by the notebook named:\n" + "\n".join(missing)
