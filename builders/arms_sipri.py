@@ -24,6 +24,7 @@ Outputs (written through their manifests, which refresh their sha256 lines):
 The stages are in ``builders/sipri/`` (read, annual, periods, deals). Sums are the book's own calculation
 (``calculation = book_sum``) and never SIPRI's.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,14 +41,18 @@ from iranrussia.paths import DATA_DIR
 DEFAULT_RAW_DIR = RAW_DIR / "arms" / "raw"
 
 
-def build_tables(raw_dir: Path, data_dir: Path = DATA_DIR,
-                 exports: tuple[read.Export, ...] = read.EXPORTS) -> dict[str, pd.DataFrame]:
+def build_tables(
+    raw_dir: Path, data_dir: Path = DATA_DIR, exports: tuple[read.Export, ...] = read.EXPORTS
+) -> dict[str, pd.DataFrame]:
     """Read, transform and validate; the four tables by name (nothing is written here)."""
     raw = read.load_all(raw_dir, exports)
     annotations = deals.annotations_from_table(data.load(deals.ANNOTATIONS, data_dir=data_dir))
     hand = deals.hand_rows(data.load(deals.TABLE, data_dir=data_dir))
-    tables = {annual.TABLE: annual.build_annual(raw), **periods.build_periods(raw),
-              deals.TABLE: deals.build_deals(raw, annotations, hand)}
+    tables = {
+        annual.TABLE: annual.build_annual(raw),
+        **periods.build_periods(raw),
+        deals.TABLE: deals.build_deals(raw, annotations, hand),
+    }
     annual.validate_annual(tables[annual.TABLE])
     for name in (periods.IMPORTS, periods.RUSSIA_EXPORTS):
         periods.validate_periods(tables[name], name)
@@ -70,13 +75,17 @@ def build(args: argparse.Namespace) -> dict[str, pd.DataFrame]:
 
 
 def _options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--annotations-only", action="store_true",
-                        help="re-apply data/arms_deal_annotations.csv to the committed arms_deals; reads no raw file")
+    parser.add_argument(
+        "--annotations-only",
+        action="store_true",
+        help="re-apply data/arms_deal_annotations.csv to the committed arms_deals; reads no raw file",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
-    return run(build, description=__doc__.split("\n")[0], inputs={"raw-dir": DEFAULT_RAW_DIR}, argv=argv,
-               options=_options)
+    return run(
+        build, description=__doc__.split("\n")[0], inputs={"raw-dir": DEFAULT_RAW_DIR}, argv=argv, options=_options
+    )
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ comments); none is copied from the builder's output. The fixture builds read the
 from a scratch data folder holding the real manifests, and write through those manifests. The last tests
 read only data/.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -25,7 +26,7 @@ from iranrussia import data
 ROOT = Path(__file__).resolve().parent.parent
 FIX = ROOT / "tests" / "fixtures" / "arms"
 TABLES = ["arms_tiv_annual", "arms_iran_imports_by_supplier", "arms_russia_exports_by_recipient", "arms_deals"]
-HAND_KEPT = ["arms_deals", "arms_deal_annotations"]   # the fixture's versions are copied into the scratch folder
+HAND_KEPT = ["arms_deals", "arms_deal_annotations"]  # the fixture's versions are copied into the scratch folder
 
 FIXTURE_CONFIG = (
     Export(2024, "transfers", "sipri_transfers_fixture.csv"),
@@ -70,9 +71,10 @@ def data_lines(folder: Path, name: str) -> list[str]:
 
 # ----------------------------------------------------------------------------- reading / parsing ----
 
+
 def test_header_block_is_skipped_and_generation_date_read():
     meta, body = read.split_export(read.read_text(FIX / "sipri_transfers_fixture.csv"), read.HEADER_PREFIX["transfers"])
-    assert meta["header_lines"] == 11          # 8 explanatory lines, a blank, 'Source:', 'Data generated:'
+    assert meta["header_lines"] == 11  # 8 explanatory lines, a blank, 'Source:', 'Data generated:'
     assert meta["generated"] == dt.date(2024, 4, 13)
     assert body.startswith("SIPRI AT Database ID,")
 
@@ -83,7 +85,7 @@ def test_semicolon_crlf_layout_parses_like_the_plain_one():
     assert meta["generated"] == dt.date(2026, 2, 12)
     assert len(semi) == 10
     assert semi["tiv"].tolist() == plain["tiv"].tolist()
-    assert semi["Local production"].tolist() == ["No"] * 10     # no ';' left on the last column
+    assert semi["Local production"].tolist() == ["No"] * 10  # no ';' left on the last column
 
 
 def test_register_blank_columns_named_and_latin1_decoded():
@@ -97,8 +99,8 @@ def test_register_blank_columns_named_and_latin1_decoded():
 def test_tiv_table_zero_and_empty_cells():
     _, t = read.load_export(FIX / "sipri_tiv_export_fixture.csv", "tiv_export")
     iran = t[t["entity"] == "Iran"].set_index("year")
-    assert iran.loc[2023, "value"] == 0.0 and iran.loc[2023, "cell"] == "0"   # '0 ' = below 0.5
-    assert pd.isna(iran.loc[1990, "value"])                                  # empty = none identified
+    assert iran.loc[2023, "value"] == 0.0 and iran.loc[2023, "cell"] == "0"  # '0 ' = below 0.5
+    assert pd.isna(iran.loc[1990, "value"])  # empty = none identified
 
 
 def test_load_all_gives_each_release_once():
@@ -119,6 +121,7 @@ def test_the_same_delivery_rows_in_two_exports_of_one_release_are_refused():
 
 
 # ------------------------------------------------------------------------------ annual table ----
+
 
 def test_annual_book_sums_by_hand(tables):
     a = tables["arms_tiv_annual"]
@@ -164,11 +167,13 @@ def test_annual_table_rows_copied_from_sipri(tables):
 
 def test_the_series_table_drives_the_annual_table():
     exports = read.load_all(FIX, FIXTURE_CONFIG)
-    one = (annual.Series("Russia", "Iran", 1992, 1993, "book_sum"),
-           annual.Series("Soviet Union", "All recipients", 1980, 1991, "sipri_table"))
+    one = (
+        annual.Series("Russia", "Iran", 1992, 1993, "book_sum"),
+        annual.Series("Soviet Union", "All recipients", 1980, 1991, "sipri_table"),
+    )
     out = annual.build_annual(exports, one)
     book = out[out["calculation"] == "book_sum"]
-    assert book["year"].tolist() == [1992, 1993] and book["tiv_millions"].tolist() == [220, 350]   # Kilo; +T-72
+    assert book["year"].tolist() == [1992, 1993] and book["tiv_millions"].tolist() == [220, 350]  # Kilo; +T-72
     table = out[out["calculation"] == "sipri_table"]
     # the export table's years run 1990-1993 and 2022-2023; the series stops at 1991: 304, then empty
     assert table["year"].tolist() == list(range(1980, 1992))
@@ -177,19 +182,30 @@ def test_the_series_table_drives_the_annual_table():
 
 def test_validate_annual_rejects_disagreeing_sum(tables):
     bad = tables["arms_tiv_annual"].copy()
-    idx = bad[(bad["calculation"] == "book_sum") & (bad["supplier"] == "All suppliers")
-              & (bad["recipient"] == "Iran") & (bad["year"] == 1993)].index
+    idx = bad[
+        (bad["calculation"] == "book_sum")
+        & (bad["supplier"] == "All suppliers")
+        & (bad["recipient"] == "Iran")
+        & (bad["year"] == 1993)
+    ].index
     assert len(idx) == 1
-    bad.loc[idx, "tiv_millions"] = 352.0     # table says 350
+    bad.loc[idx, "tiv_millions"] = 352.0  # table says 350
     with pytest.raises(ValueError, match="differ"):
         annual.validate_annual(bad)
 
 
 # ------------------------------------------------------------------------------ period tables ----
 
+
 def test_five_year_periods():
-    assert periods.five_year_periods(1990, 2023) == [(1990, 1994), (1995, 1999), (2000, 2004), (2005, 2009),
-                                                     (2010, 2014), (2015, 2019)]
+    assert periods.five_year_periods(1990, 2023) == [
+        (1990, 1994),
+        (1995, 1999),
+        (2000, 2004),
+        (2005, 2009),
+        (2010, 2014),
+        (2015, 2019),
+    ]
     assert periods.five_year_periods(1993, 2004) == [(1995, 1999), (2000, 2004)]
 
 
@@ -208,7 +224,7 @@ def test_russia_exports_by_recipient_by_hand(tables):
     first = ex[ex["period_start"] == 1990]
     assert cell(first, supplier="Russia", recipient="India")["tiv_millions"] == 80
     assert cell(first, supplier="Russia", recipient="Iran")["tiv_millions"] == 570
-    assert "China" not in set(first["supplier"])          # only Soviet/Russian exports
+    assert "China" not in set(first["supplier"])  # only Soviet/Russian exports
 
 
 def test_validate_periods_rejects_a_period_not_five_years_long(tables):
@@ -219,6 +235,7 @@ def test_validate_periods_rejects_a_period_not_five_years_long(tables):
 
 
 # ------------------------------------------------------------------------------- deal register ----
+
 
 def test_condense_years_and_status_rules():
     assert deals.condense_years([1993, 1994, 1996, 1997, 1998]) == "1993-1994, 1996-1998"
@@ -236,10 +253,14 @@ def test_deals_by_hand(tables):
     assert len(d) == 13
     assert d["record"].value_counts().to_dict() == {"current": 8, "press_only": 2, "superseded": 2, "dropped": 1}
     assert {"SU-IR-1989-mig-29-1", "SU-IR-1989-mig-29-2"} <= set(d["deal_id"])
-    assert cell(d, deal_id="SU-IR-1989-mig-29-1")["number_delivered"] == 14      # first delivered in 1990
+    assert cell(d, deal_id="SU-IR-1989-mig-29-1")["number_delivered"] == 14  # first delivered in 1990
     t72 = cell(d, deal_id="RU-IR-1991-t-72m1")
     assert (t72["delivery_years"], t72["status"], t72["weapon_category"], t72["year_ordered"]) == (
-        "1993-1994, 1996-1997", "delivered", "armoured_vehicle", 1991)
+        "1993-1994, 1996-1997",
+        "delivered",
+        "armoured_vehicle",
+        1991,
+    )
     assert cell(d, deal_id="RU-IR-2022-yak-130")["status"] == "partial"
     su35 = cell(d, deal_id="RU-IR-2023-su-35s")
     assert (su35["status"], su35["number_ordered"]) == ("ordered", None)
@@ -247,8 +268,8 @@ def test_deals_by_hand(tables):
     assert (shahed["sipri_release"], shahed["number_delivered"], shahed["tiv_delivered_millions"]) == (2026, 6600, 264)
     dropped = cell(d, deal_id="IR-RU-2023-shahed-238")
     assert (dropped["sipri_release"], dropped["in_latest_release"], dropped["record"]) == (2025, False, "dropped")
-    assert "RU-IR-2007-kasta-2e2" not in set(d["deal_id"])      # renamed, not dropped
-    assert not d["deal_id"].str.contains("btr-60p").any()        # ordered 1966: outside the chapter
+    assert "RU-IR-2007-kasta-2e2" not in set(d["deal_id"])  # renamed, not dropped
+    assert not d["deal_id"].str.contains("btr-60p").any()  # ordered 1966: outside the chapter
 
 
 def test_annotations_are_joined_by_hand(tables):
@@ -257,8 +278,9 @@ def test_annotations_are_joined_by_hand(tables):
     shahed = cell(d, deal_id="IR-RU-2022-shahed-136")
     assert shahed["description"] == "Shahed-136 drones in the fixture's words"
     assert shahed["note"] == "The fixture's paraphrase of SIPRI; What the fixture's press items add"
-    assert shahed["source"] == ("sipri-atdb-2026;interfaxua-2022-budanov-shahed-contract;"
-                                "novayagazeta-2022-first-shahed-downed")
+    assert shahed["source"] == (
+        "sipri-atdb-2026;interfaxua-2022-budanov-shahed-contract;novayagazeta-2022-first-shahed-downed"
+    )
     # (Soviet Union, Iran, MiG-29) is keyed once and reaches both 1989 orders
     assert set(d.loc[d["weapon_designation"] == "MiG-29", "description"]) == {"MiG-29 fighters in the fixture's words"}
     # a dropped deal: its annotation has no description, so the template; the note names both releases
@@ -275,18 +297,33 @@ def test_superseded_versions_keep_each_release_figures(tables):
     d = tables["arms_deals"]
     # release 2025 register: 6600 ordered, 4600 delivered 2022-2024 at 0.1 TIV each = 460
     r25 = cell(d, deal_id="IR-RU-2022-shahed-136-r2025")
-    assert (r25["record"], r25["sipri_release"], r25["number_ordered"], r25["number_delivered"],
-            r25["delivery_years"], r25["tiv_per_unit"], r25["tiv_delivered_millions"]) == (
-        "superseded", 2025, 6600, 4600, "2022-2024", 0.1, 460)
-    assert r25["note"] == ("The deal as SIPRI's 2025 release recorded it (trade register); later releases changed "
-                           "number ordered, number delivered, delivery years, tiv per unit")
+    assert (
+        r25["record"],
+        r25["sipri_release"],
+        r25["number_ordered"],
+        r25["number_delivered"],
+        r25["delivery_years"],
+        r25["tiv_per_unit"],
+        r25["tiv_delivered_millions"],
+    ) == ("superseded", 2025, 6600, 4600, "2022-2024", 0.1, 460)
+    assert r25["note"] == (
+        "The deal as SIPRI's 2025 release recorded it (trade register); later releases changed "
+        "number ordered, number delivered, delivery years, tiv per unit"
+    )
     # release 2024 transfers: one delivery row, 10 drones in 2022 at 0.2 = 2; no number ordered in that layout,
     # compared with the 2025 version: number ordered is no revision there
     r24 = cell(d, deal_id="IR-RU-2022-shahed-136-r2024")
-    assert (r24["number_ordered"], r24["number_delivered"], r24["tiv_per_unit"], r24["tiv_delivered_millions"],
-            r24["in_latest_release"], r24["source"]) == (None, 10, 0.2, 2, False, "sipri-atdb-2024")
-    assert r24["note"].endswith("gives no number ordered); later releases changed number delivered, delivery years, "
-                                "tiv per unit")
+    assert (
+        r24["number_ordered"],
+        r24["number_delivered"],
+        r24["tiv_per_unit"],
+        r24["tiv_delivered_millions"],
+        r24["in_latest_release"],
+        r24["source"],
+    ) == (None, 10, 0.2, 2, False, "sipri-atdb-2024")
+    assert r24["note"].endswith(
+        "gives no number ordered); later releases changed number delivered, delivery years, tiv per unit"
+    )
     # the book's own fields follow the current version of the deal, the annotation's description included
     assert (r24["weapon_category"], r24["description"]) == ("uav", "Shahed-136 drones in the fixture's words")
     # identical in every release (Mohajer-6; Yak-130 and Su-35S in the 2025 register): no extra row
@@ -295,7 +332,7 @@ def test_superseded_versions_keep_each_release_figures(tables):
 
 def test_an_annotation_keyed_to_no_deal_is_refused(scratch):
     with open(scratch / "arms_deal_annotations.csv", "a", encoding="utf-8") as handle:
-        handle.write("Russia,Iran,Kinzhal,Kinzhal missiles,,,,2026\n")   # no such deal in the fixture register
+        handle.write("Russia,Iran,Kinzhal,Kinzhal missiles,,,,2026\n")  # no such deal in the fixture register
     rehash(scratch, "arms_deal_annotations")
     with pytest.raises(ValueError, match=r"arms_deal_annotations: .*\('Russia', 'Iran', 'Kinzhal'\)"):
         arms_sipri.build_tables(FIX, scratch, FIXTURE_CONFIG)
@@ -312,8 +349,10 @@ def test_an_annotation_of_a_superseded_or_press_only_deal_alone_is_refused(scrat
 
 def test_the_dropped_note_names_the_newest_release_used(scratch):
     # the same two registers labelled one release earlier: the note must follow, never say 2026
-    earlier = (FIXTURE_CONFIG[:3] + (Export(2024, "register", "sipri_register_2025_fixture.csv"),
-                                     Export(2025, "register", "sipri_register_2026_fixture.csv")))
+    earlier = FIXTURE_CONFIG[:3] + (
+        Export(2024, "register", "sipri_register_2025_fixture.csv"),
+        Export(2025, "register", "sipri_register_2026_fixture.csv"),
+    )
     d = arms_sipri.build_tables(FIX, scratch, earlier)["arms_deals"]
     dropped = cell(d, deal_id="IR-RU-2023-shahed-238")
     assert dropped["note"] == "No delivery recorded; Listed in SIPRI's 2024 release but not in the 2025 release"
@@ -326,20 +365,21 @@ def test_validate_deals_refuses_an_id_its_row_does_not_give(tables):
     with pytest.raises(ValueError, match="RU-IR-1991-t-72m1"):
         deals.validate_deals(d)
     d = tables["arms_deals"].copy()
-    d.loc[d["deal_id"] == "RU-IR-2025-verba", "deal_id"] = "IR-IR-2025-verba"   # a hand row's codes too
+    d.loc[d["deal_id"] == "RU-IR-2025-verba", "deal_id"] = "IR-IR-2025-verba"  # a hand row's codes too
     with pytest.raises(ValueError, match="IR-IR-2025-verba"):
         deals.validate_deals(d)
 
 
 def test_validate_deals_refuses_more_delivered_than_ordered(tables):
     d = tables["arms_deals"].copy()
-    d.loc[d["deal_id"] == "RU-IR-2022-yak-130", "number_delivered"] = 25      # 24 ordered
+    d.loc[d["deal_id"] == "RU-IR-2022-yak-130", "number_delivered"] = 25  # 24 ordered
     with pytest.raises(ValueError, match="more delivered than ordered.*RU-IR-2022-yak-130"):
         deals.validate_deals(d)
     deals.validate_deals(tables["arms_deals"])
 
 
 # ------------------------------------------------------- writing through the real manifests ----
+
 
 def test_fixture_tables_write_through_the_real_manifests(tables, scratch):
     said = []
@@ -348,11 +388,14 @@ def test_fixture_tables_write_through_the_real_manifests(tables, scratch):
     # first row by the manifest's sort_by (supplier, recipient, calculation, release, year), cells by type
     assert data_lines(scratch, "arms_tiv_annual")[0] == (
         "All suppliers,Iran,1990,304.1,false,2,2024,book_sum,2024-04-13,sipri-atdb-2024,"
-        "Book's sum of 2 SIPRI delivery row(s); not a SIPRI figure")
+        "Book's sum of 2 SIPRI delivery row(s); not a SIPRI figure"
+    )
     # the 2026 register's T-72M1 row: order year marked '?' (uncertain), 422 of 422 delivered at 2.6 each
-    assert ("RU-IR-1991-t-72m1,Russia,Iran,T-72M1,tank,Tank (T-72M1),armoured_vehicle,1991,422,422,"
-            '"1993-1994, 1996-1997",1993,1997,delivered,2.6,1097.2,true,2026,true,current,sipri-atdb-2026,'
-            in data_lines(scratch, "arms_deals"))
+    assert (
+        "RU-IR-1991-t-72m1,Russia,Iran,T-72M1,tank,Tank (T-72M1),armoured_vehicle,1991,422,422,"
+        '"1993-1994, 1996-1997",1993,1997,delivered,2.6,1097.2,true,2026,true,current,sipri-atdb-2026,'
+        in data_lines(scratch, "arms_deals")
+    )
     ids = [line.split(",")[0] for line in data_lines(scratch, "arms_deals")]
     assert ids == sorted(ids)
     for name in TABLES:
@@ -369,8 +412,8 @@ def test_press_only_hand_rows_survive_a_rebuild(tables, scratch):
     assert len(hand) == 2
     write_tables(tables, data_dir=scratch)
     written = data_lines(scratch, "arms_deals")
-    assert set(hand) <= set(written)                                   # kept byte for byte
-    assert not any(line.startswith("RU-IR-1999-stale-fixture-row,") for line in written)   # a SIPRI row: rebuilt
+    assert set(hand) <= set(written)  # kept byte for byte
+    assert not any(line.startswith("RU-IR-1999-stale-fixture-row,") for line in written)  # a SIPRI row: rebuilt
     # rebuilt from the table just written: the same hand rows, nothing changes
     again = arms_sipri.build_tables(FIX, scratch, FIXTURE_CONFIG)
     assert write_tables(again, data_dir=scratch, check=True, say=lambda _: None) == 0
@@ -380,11 +423,14 @@ def test_annotations_only_carries_an_edit_into_the_deals_without_raw_files(table
     write_tables(tables, data_dir=scratch)
     text = (scratch / "arms_deal_annotations.csv").read_text(encoding="utf-8")
     (scratch / "arms_deal_annotations.csv").write_text(
-        text.replace("MiG-29 fighters in the fixture's words", "MiG-29 fighters (edited)"), encoding="utf-8")
+        text.replace("MiG-29 fighters in the fixture's words", "MiG-29 fighters (edited)"), encoding="utf-8"
+    )
     rehash(scratch, "arms_deal_annotations")
     # no --raw-dir given that exists: only the committed table and the annotations are read
-    assert arms_sipri.main(["--annotations-only", "--raw-dir", str(scratch / "no-raw-here"),
-                            "--data-dir", str(scratch)]) == 0
+    assert (
+        arms_sipri.main(["--annotations-only", "--raw-dir", str(scratch / "no-raw-here"), "--data-dir", str(scratch)])
+        == 0
+    )
     d = data.load("arms_deals", data_dir=scratch)
     assert set(d.loc[d["weapon_designation"] == "MiG-29", "description"]) == {"MiG-29 fighters (edited)"}
     # everything else is as the full build made it
@@ -393,6 +439,7 @@ def test_annotations_only_carries_an_edit_into_the_deals_without_raw_files(table
 
 
 # ------------------------------------------------------- the committed tables (read data/ only) ----
+
 
 @pytest.fixture(scope="module")
 def committed():
@@ -403,10 +450,16 @@ def committed():
 def test_committed_book_sums_agree_with_sipri_tables(committed):
     k = ["supplier", "recipient", "year", "sipri_release"]
     both = committed[committed["calculation"] == "book_sum"].merge(
-        committed[committed["calculation"] == "sipri_table"], on=k, suffixes=("_sum", "_table"))
+        committed[committed["calculation"] == "sipri_table"], on=k, suffixes=("_sum", "_table")
+    )
     pairs = set(zip(both["supplier"], both["recipient"]))
-    assert pairs == {("All suppliers", "Iran"), ("Soviet Union", "All recipients"),
-                     ("Russia", "All recipients"), ("Iran", "All recipients"), ("All suppliers", "Russia")}
+    assert pairs == {
+        ("All suppliers", "Iran"),
+        ("Soviet Union", "All recipients"),
+        ("Russia", "All recipients"),
+        ("Iran", "All recipients"),
+        ("All suppliers", "Russia"),
+    }
     # every value copied from SIPRI's table has a book sum to compare with: nothing is left unchecked
     table_rows = committed[committed["calculation"] == "sipri_table"]
     assert len(both) == len(table_rows) and len(both) >= 90

@@ -15,15 +15,22 @@ from iranrussia.chapter import same_months_year_before  # noqa: E402
 
 
 def monthly(months: list[str], partial: list[bool]) -> pd.DataFrame:
-    return pd.DataFrame({"month_start": pd.to_datetime([m + "-01" for m in months]), "partial_month": partial,
-                         "launched": range(1, len(months) + 1)})
+    return pd.DataFrame(
+        {
+            "month_start": pd.to_datetime([m + "-01" for m in months]),
+            "partial_month": partial,
+            "launched": range(1, len(months) + 1),
+        }
+    )
 
 
 def test_same_months_year_before_takes_the_latest_years_full_months_and_the_same_months_before():
     # 2025: Jan..Jun; 2026: Jan, Feb, Mar full, Apr partial. Latest year's full months: Jan-Mar 2026,
     # compared with Jan-Mar 2025 (launched 1, 2, 3), not Apr-Jun 2025.
-    frame = monthly(["2025-01", "2025-02", "2025-03", "2025-04", "2025-05", "2025-06",
-                     "2026-01", "2026-02", "2026-03", "2026-04"], [False] * 9 + [True])
+    frame = monthly(
+        ["2025-01", "2025-02", "2025-03", "2025-04", "2025-05", "2025-06", "2026-01", "2026-02", "2026-03", "2026-04"],
+        [False] * 9 + [True],
+    )
     latest, before = same_months_year_before(frame)
     assert list(latest["month_start"].dt.strftime("%Y-%m")) == ["2026-01", "2026-02", "2026-03"]
     assert list(before["month_start"].dt.strftime("%Y-%m")) == ["2025-01", "2025-02", "2025-03"]

@@ -46,10 +46,32 @@ HOSTILE = [
     "back\\slash \\<b\\>",
 ]
 # Token types that escaped text may produce, plus the book's own structure around it.
-TEXT_TOKENS = {"text", "inline", "paragraph_open", "paragraph_close", "softbreak", "table_open", "table_close",
-               "thead_open", "thead_close", "tbody_open", "tbody_close", "tr_open", "tr_close", "th_open",
-               "th_close", "td_open", "td_close", "bullet_list_open", "bullet_list_close", "list_item_open",
-               "list_item_close", "heading_open", "heading_close", "hr"}
+TEXT_TOKENS = {
+    "text",
+    "inline",
+    "paragraph_open",
+    "paragraph_close",
+    "softbreak",
+    "table_open",
+    "table_close",
+    "thead_open",
+    "thead_close",
+    "tbody_open",
+    "tbody_close",
+    "tr_open",
+    "tr_close",
+    "th_open",
+    "th_close",
+    "td_open",
+    "td_close",
+    "bullet_list_open",
+    "bullet_list_close",
+    "list_item_open",
+    "list_item_close",
+    "heading_open",
+    "heading_close",
+    "hr",
+}
 
 
 def tokens(markdown: str):
@@ -76,12 +98,20 @@ def test_escaped_text_renders_as_that_text_and_nothing_else(hostile):
 
 @pytest.mark.parametrize("hostile", HOSTILE)
 def test_markup_built_by_the_book_escapes_what_it_is_given(hostile):
-    built = [Markup("**{}**: {}").format(hostile, hostile), Markup("- ") + hostile, hostile + Markup(" *x*"),
-             Markup("; ").join([hostile, Markup("*kept*")]), page.join(" / ", [hostile, hostile]),
-             page.strong(hostile), page.emphasis(hostile), page.code(hostile)]
+    built = [
+        Markup("**{}**: {}").format(hostile, hostile),
+        Markup("- ") + hostile,
+        hostile + Markup(" *x*"),
+        Markup("; ").join([hostile, Markup("*kept*")]),
+        page.join(" / ", [hostile, hostile]),
+        page.strong(hostile),
+        page.emphasis(hostile),
+        page.code(hostile),
+    ]
     for markdown in built:
-        assert made_from_data(markdown, {"strong_open", "strong_close", "em_open", "em_close",
-                                          "code_inline"}) == [], markdown
+        assert made_from_data(markdown, {"strong_open", "strong_close", "em_open", "em_close", "code_inline"}) == [], (
+            markdown
+        )
         assert "__pwned" not in "".join(t.content for t in tokens(markdown) if t.type.startswith("html"))
 
 
@@ -147,13 +177,28 @@ def test_html_table_escapes_cells_and_headers():
 def test_the_data_dictionary_escapes_manifest_text():
     manifest = read_manifest("events")
     hostile = " ".join(HOSTILE)
-    columns = (Column(name="note", type="string", description=hostile, unit=hostile, enum=("a`b", hostile),
-                      pattern="^`x`$"),
-               Column(name="kind", type="string", description="A labelled enum.", enum=("x", "y"),
-                      labels={"x": hostile, "y": "Plain label"}))
-    forged = manifest.__class__(**{**manifest.__dict__, "title": hostile, "description": hostile, "credit": hostile,
-                                   "producer": hostile, "third_party_terms": hostile, "columns": columns,
-                                   "licence": {"name": hostile, "url": "https://example.org/licence"}})
+    columns = (
+        Column(name="note", type="string", description=hostile, unit=hostile, enum=("a`b", hostile), pattern="^`x`$"),
+        Column(
+            name="kind",
+            type="string",
+            description="A labelled enum.",
+            enum=("x", "y"),
+            labels={"x": hostile, "y": "Plain label"},
+        ),
+    )
+    forged = manifest.__class__(
+        **{
+            **manifest.__dict__,
+            "title": hostile,
+            "description": hostile,
+            "credit": hostile,
+            "producer": hostile,
+            "third_party_terms": hostile,
+            "columns": columns,
+            "licence": {"name": hostile, "url": "https://example.org/licence"},
+        }
+    )
     markdown = table_markdown(forged, rows=3)
     allowed = {"strong_open", "strong_close", "code_inline", "link_open", "link_close"}
     assert made_from_data(markdown, allowed) == []
@@ -163,13 +208,38 @@ def test_the_data_dictionary_escapes_manifest_text():
 
 def test_claims_sections_escape_every_cell():
     hostile = " ".join(HOSTILE)
-    claims = pd.DataFrame([{
-        "claim_id": "RFERL22-01", "made_by": "rferl-2022-farda-briefing", "made_on": pd.Timestamp("2022-07-19"),
-        "made_on_precision": "day", "claim": hostile, "claim_kind": hostile, "chapter": "trade-trajectory",
-        "verdict_when_made": hostile + " then", "verdict": hostile, "verdict_as_of": pd.Timestamp("2026-11-30"),
-        "reasoning": hostile, "evidence": pd.NA, "sources": pd.NA, "settle_by": hostile}])
-    framing = pd.DataFrame([{"dimension_id": "F01", "dimension": hostile, "finding": hostile, "evidence": pd.NA,
-                             "reading": hostile, "would_change": hostile}])
+    claims = pd.DataFrame(
+        [
+            {
+                "claim_id": "RFERL22-01",
+                "made_by": "rferl-2022-farda-briefing",
+                "made_on": pd.Timestamp("2022-07-19"),
+                "made_on_precision": "day",
+                "claim": hostile,
+                "claim_kind": hostile,
+                "chapter": "trade-trajectory",
+                "verdict_when_made": hostile + " then",
+                "verdict": hostile,
+                "verdict_as_of": pd.Timestamp("2026-11-30"),
+                "reasoning": hostile,
+                "evidence": pd.NA,
+                "sources": pd.NA,
+                "settle_by": hostile,
+            }
+        ]
+    )
+    framing = pd.DataFrame(
+        [
+            {
+                "dimension_id": "F01",
+                "dimension": hostile,
+                "finding": hostile,
+                "evidence": pd.NA,
+                "reading": hostile,
+                "would_change": hostile,
+            }
+        ]
+    )
     book_markup = {"myst_role", "strong_open", "strong_close"}
     for markdown in (chapter_section("trade-trajectory", claims), framing_markdown(framing)):
         assert made_from_data(markdown, book_markup) == []
@@ -190,12 +260,26 @@ def test_pandas_keeps_markup_cells_as_markup():
 
 
 def test_a_claim_id_that_is_not_one_is_refused_not_rendered():
-    claims = pd.DataFrame([{
-        "claim_id": "AB12-34<img src=x onerror=y>", "made_by": "rferl-2022-farda-briefing",
-        "made_on": pd.Timestamp("2022-07-19"), "made_on_precision": "day", "claim": "c", "claim_kind": "k",
-        "chapter": "trade-trajectory", "verdict_when_made": "supported", "verdict": "supported",
-        "verdict_as_of": pd.Timestamp("2026-11-30"), "reasoning": "r", "evidence": pd.NA, "sources": pd.NA,
-        "settle_by": pd.NA}])
+    claims = pd.DataFrame(
+        [
+            {
+                "claim_id": "AB12-34<img src=x onerror=y>",
+                "made_by": "rferl-2022-farda-briefing",
+                "made_on": pd.Timestamp("2022-07-19"),
+                "made_on_precision": "day",
+                "claim": "c",
+                "claim_kind": "k",
+                "chapter": "trade-trajectory",
+                "verdict_when_made": "supported",
+                "verdict": "supported",
+                "verdict_as_of": pd.Timestamp("2026-11-30"),
+                "reasoning": "r",
+                "evidence": pd.NA,
+                "sources": pd.NA,
+                "settle_by": pd.NA,
+            }
+        ]
+    )
     with pytest.raises(ValueError, match="is not a claim id"):
         chapter_section("trade-trajectory", claims)
 

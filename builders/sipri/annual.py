@@ -4,6 +4,7 @@ A ``book_sum`` series adds up SIPRI's delivery rows (transfers exports) of each 
 series copies SIPRI's own TIV table of the release (imports of a recipient when the supplier is
 ``All suppliers``, exports of a supplier when the recipient is ``All recipients``). Releases never merge.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -26,16 +27,16 @@ from .scope import (
 )
 
 TABLE = "arms_tiv_annual"
-EACH_SUPPLIER = "each supplier"   # one series per supplier with a delivery to the recipient in the years, any release
+EACH_SUPPLIER = "each supplier"  # one series per supplier with a delivery to the recipient in the years, any release
 
 
 @dataclass(frozen=True)
 class Series:
-    supplier: str            # a state, ALL_SUPPLIERS (the recipient's total) or EACH_SUPPLIER
-    recipient: str           # a state or ALL_RECIPIENTS (the supplier's total)
+    supplier: str  # a state, ALL_SUPPLIERS (the recipient's total) or EACH_SUPPLIER
+    recipient: str  # a state or ALL_RECIPIENTS (the supplier's total)
     first_year: int
-    last_year: int | None    # None: the last year the release covers
-    calculation: str         # book_sum | sipri_table
+    last_year: int | None  # None: the last year the release covers
+    calculation: str  # book_sum | sipri_table
 
 
 SERIES: tuple[Series, ...] = (
@@ -87,19 +88,32 @@ def book_sum_rows(transfers: pd.DataFrame, release: int, supplier: str, recipien
     sums = dyad_book_sums(transfers, supplier, recipient, years)
     out = []
     for r in sums.itertuples():
-        note = (f"Book's sum of {r.n} SIPRI delivery row(s); not a SIPRI figure" if r.n
-                else "No SIPRI delivery row for this pair and year")
-        out.append({
-            "supplier": supplier, "recipient": recipient, "year": int(r.year),
-            "tiv_millions": round(r.tiv, 2), "no_deliveries_identified": not r.n,
-            "n_delivery_rows": int(r.n), "sipri_release": release, "calculation": "book_sum",
-            "sipri_generated": _generated_for_year(transfers, r.year), "source": SOURCE_KEY[release], "note": note,
-        })
+        note = (
+            f"Book's sum of {r.n} SIPRI delivery row(s); not a SIPRI figure"
+            if r.n
+            else "No SIPRI delivery row for this pair and year"
+        )
+        out.append(
+            {
+                "supplier": supplier,
+                "recipient": recipient,
+                "year": int(r.year),
+                "tiv_millions": round(r.tiv, 2),
+                "no_deliveries_identified": not r.n,
+                "n_delivery_rows": int(r.n),
+                "sipri_release": release,
+                "calculation": "book_sum",
+                "sipri_generated": _generated_for_year(transfers, r.year),
+                "source": SOURCE_KEY[release],
+                "note": note,
+            }
+        )
     return out
 
 
-def table_rows(table: pd.DataFrame, generated: dt.date | None, release: int, supplier: str, recipient: str,
-               years: range) -> list[dict]:
+def table_rows(
+    table: pd.DataFrame, generated: dt.date | None, release: int, supplier: str, recipient: str, years: range
+) -> list[dict]:
     """Rows copied from a SIPRI TIV table: imports of ``recipient`` (supplier ALL_SUPPLIERS) or exports of
     ``supplier`` (recipient ALL_RECIPIENTS)."""
     entity = recipient if supplier == ALL_SUPPLIERS else supplier
@@ -113,13 +127,26 @@ def table_rows(table: pd.DataFrame, generated: dt.date | None, release: int, sup
             value, none, note = 0.0, True, "Empty cell in SIPRI's TIV table: no deliveries identified"
         else:
             value, none = float(cell), False
-            note = ("SIPRI's TIV table shows 0: deliveries between 0 and 0.5" if value == 0
-                    else "Value as printed in SIPRI's TIV table (whole numbers)")
-        out.append({
-            "supplier": supplier, "recipient": recipient, "year": y, "tiv_millions": round(value, 2),
-            "no_deliveries_identified": none, "n_delivery_rows": None, "sipri_release": release,
-            "calculation": "sipri_table", "sipri_generated": generated, "source": SOURCE_KEY[release], "note": note,
-        })
+            note = (
+                "SIPRI's TIV table shows 0: deliveries between 0 and 0.5"
+                if value == 0
+                else "Value as printed in SIPRI's TIV table (whole numbers)"
+            )
+        out.append(
+            {
+                "supplier": supplier,
+                "recipient": recipient,
+                "year": y,
+                "tiv_millions": round(value, 2),
+                "no_deliveries_identified": none,
+                "n_delivery_rows": None,
+                "sipri_release": release,
+                "calculation": "sipri_table",
+                "sipri_generated": generated,
+                "source": SOURCE_KEY[release],
+                "note": note,
+            }
+        )
     return out
 
 
@@ -143,8 +170,9 @@ def build_annual(exports: Exports, series: tuple[Series, ...] = SERIES) -> pd.Da
     rows: list[dict] = []
     for s in series:
         if s.calculation == "book_sum":
-            suppliers = suppliers_of(exports, s.recipient, s.first_year) if s.supplier == EACH_SUPPLIER \
-                else [s.supplier]
+            suppliers = (
+                suppliers_of(exports, s.recipient, s.first_year) if s.supplier == EACH_SUPPLIER else [s.supplier]
+            )
             for release, tr in sorted(exports.transfers.items()):
                 years = _years(s, max(FIRST_YEAR, int(tr["delivery_year"].min())), RELEASE_LAST_YEAR[release])
                 for supplier in suppliers:
@@ -155,8 +183,14 @@ def build_annual(exports: Exports, series: tuple[Series, ...] = SERIES) -> pd.Da
             kind = "tiv_import" if s.supplier == ALL_SUPPLIERS else "tiv_export"
             for release, tables in sorted(exports.tiv_tables[kind].items()):
                 for t in tables:
-                    rows += table_rows(t.table, t.generated, release, s.supplier, s.recipient,
-                                       _years(s, FIRST_YEAR, RELEASE_LAST_YEAR[release]))
+                    rows += table_rows(
+                        t.table,
+                        t.generated,
+                        release,
+                        s.supplier,
+                        s.recipient,
+                        _years(s, FIRST_YEAR, RELEASE_LAST_YEAR[release]),
+                    )
         else:
             raise ValueError(f"{s}: unknown calculation {s.calculation!r}")
     return pd.DataFrame(rows)  # row order: the manifest's sort_by
@@ -166,8 +200,9 @@ def validate_annual(df: pd.DataFrame, tolerance: float = 1.0) -> None:
     """Book sums agree with SIPRI's table of the same release within ``tolerance`` TIV."""
     k = ["supplier", "recipient", "year", "sipri_release"]
     num = df.assign(v=df["tiv_millions"].astype(float))
-    both = num[num["calculation"] == "book_sum"].merge(num[num["calculation"] == "sipri_table"], on=k,
-                                                       suffixes=("_sum", "_table"))
+    both = num[num["calculation"] == "book_sum"].merge(
+        num[num["calculation"] == "sipri_table"], on=k, suffixes=("_sum", "_table")
+    )
     bad = both[(both["v_sum"] - both["v_table"]).abs() > tolerance]
     if not bad.empty:
         raise ValueError(f"{TABLE}: book sums differ from SIPRI's table by more than {tolerance}:\n{bad[k]}")

@@ -7,6 +7,7 @@ code: they are the hand-kept table ``arms_deal_annotations``, joined on (supplie
 Deals SIPRI does not list (``record = press_only``) are hand rows of ``arms_deals`` itself: the builder
 keeps them as the committed table has them and replaces every other row.
 """
+
 from __future__ import annotations
 
 import re
@@ -50,7 +51,7 @@ VERSION_FIELDS = ["number_ordered", "number_delivered", "delivery_years", "tiv_p
 
 @dataclass(frozen=True)
 class Annotation:
-    description: str       # '' -> the plain template of describe()
+    description: str  # '' -> the plain template of describe()
     sipri_note: str
     press_keys: tuple[str, ...]
     press_note: str
@@ -65,9 +66,11 @@ def annotations_from_table(frame: pd.DataFrame) -> dict[tuple[str, str, str], An
     out = {}
     for r in frame.itertuples(index=False):
         out[(r.supplier, r.recipient, r.weapon_designation)] = Annotation(
-            description=_text(r.description), sipri_note=_text(r.sipri_note),
+            description=_text(r.description),
+            sipri_note=_text(r.sipri_note),
             press_keys=tuple(split_source_keys(_text(r.press_source))),
-            press_note=_text(r.press_note))
+            press_note=_text(r.press_note),
+        )
     return out
 
 
@@ -168,20 +171,31 @@ def register_to_deals(reg: pd.DataFrame, release: int, record: str) -> list[dict
         flags = [r.get(c, "") for c in r.index if c.endswith("uncertain")]
         number_ordered = _integer(r["Number ordered"])
         number_delivered = _integer(r["Number delivered"]) or 0
-        rows.append({
-            "supplier": r["Supplier"], "recipient": r["Recipient"], "weapon_designation": designation,
-            "weapon_description_sipri": sipri_desc, "description": describe(designation, sipri_desc),
-            "weapon_category": weapon_category(sipri_desc), "year_ordered": _integer(r["Year of order"]),
-            "number_ordered": number_ordered, "number_delivered": number_delivered,
-            "delivery_years": condense_years(years), "first_delivery_year": min(years) if years else None,
-            "last_delivery_year": max(years) if years else None,
-            "status": deal_status(number_ordered, number_delivered),
-            "tiv_per_unit": _tiv(r["SIPRI TIV per unit"]),
-            "tiv_delivered_millions": _tiv(r["SIPRI TIV of delivered weapons"]),
-            "sipri_uncertain": any(str(f).strip() == "?" for f in flags),
-            "sipri_release": release, "in_latest_release": record == "current",
-            "record": record, "source": SOURCE_KEY[release], "note": None,
-        })
+        rows.append(
+            {
+                "supplier": r["Supplier"],
+                "recipient": r["Recipient"],
+                "weapon_designation": designation,
+                "weapon_description_sipri": sipri_desc,
+                "description": describe(designation, sipri_desc),
+                "weapon_category": weapon_category(sipri_desc),
+                "year_ordered": _integer(r["Year of order"]),
+                "number_ordered": number_ordered,
+                "number_delivered": number_delivered,
+                "delivery_years": condense_years(years),
+                "first_delivery_year": min(years) if years else None,
+                "last_delivery_year": max(years) if years else None,
+                "status": deal_status(number_ordered, number_delivered),
+                "tiv_per_unit": _tiv(r["SIPRI TIV per unit"]),
+                "tiv_delivered_millions": _tiv(r["SIPRI TIV of delivered weapons"]),
+                "sipri_uncertain": any(str(f).strip() == "?" for f in flags),
+                "sipri_release": release,
+                "in_latest_release": record == "current",
+                "record": record,
+                "source": SOURCE_KEY[release],
+                "note": None,
+            }
+        )
     return rows
 
 
@@ -193,12 +207,15 @@ def _deal_frame(rows: list[dict]) -> pd.DataFrame:
 def assign_deal_ids(deals: pd.DataFrame) -> pd.DataFrame:
     """SU|RU|IR-IR|RU|BY-<order year>-<designation slug>, with -1, -2 ... where a key repeats."""
     deals = deals.copy()
-    base = [f"{CODES[s]}-{CODES[r]}-{y}-{slug(d)}" for s, r, y, d in
-            zip(deals["supplier"], deals["recipient"], deals["year_ordered"], deals["weapon_designation"])]
+    base = [
+        f"{CODES[s]}-{CODES[r]}-{y}-{slug(d)}"
+        for s, r, y, d in zip(deals["supplier"], deals["recipient"], deals["year_ordered"], deals["weapon_designation"])
+    ]
     deals["deal_id"] = base
     counts = pd.Series(base).value_counts()
     order = deals.assign(_fy=pd.to_numeric(deals["first_delivery_year"], errors="coerce")).sort_values(
-        ["deal_id", "_fy"], kind="mergesort")
+        ["deal_id", "_fy"], kind="mergesort"
+    )
     seen: dict[str, int] = {}
     for idx in order.index:
         b = deals.at[idx, "deal_id"]
@@ -209,8 +226,13 @@ def assign_deal_ids(deals: pd.DataFrame) -> pd.DataFrame:
 
 
 def _match_key(row) -> tuple:
-    return (row["Supplier"], row["Recipient"], row["Year of order"], row["Number delivered"],
-            row.get("SIPRI TIV per unit", ""))
+    return (
+        row["Supplier"],
+        row["Recipient"],
+        row["Year of order"],
+        row["Number delivered"],
+        row.get("SIPRI TIV per unit", ""),
+    )
 
 
 def dropped_rows(older: pd.DataFrame, latest: pd.DataFrame) -> pd.DataFrame:
@@ -220,6 +242,7 @@ def dropped_rows(older: pd.DataFrame, latest: pd.DataFrame) -> pd.DataFrame:
     number delivered decides which older rows found a partner. Older rows left over are tried once more on
     (supplier, recipient, order year, number delivered, TIV per unit), which catches renamed designations.
     """
+
     def key(r):
         return (r["Supplier"], r["Recipient"], r["Year of order"], r["Weapon designation"].strip())
 
@@ -252,16 +275,21 @@ def transfers_as_register(tr: pd.DataFrame) -> pd.DataFrame:
         first = g.iloc[0]
         units = sorted(set(g["TIV deal unit"].str.strip()))
         estimate = g[["Order date is estimate", "Numbers delivered is estimate", "Delivery year is estimate"]]
-        rows.append({
-            "Supplier": first["Supplier"], "Recipient": first["Recipient"],
-            "Year of order": first["Order date"].strip(), "Number ordered": "",
-            "Weapon designation": first["Designation"], "Weapon description": first["Description"],
-            "Number delivered": str(int(pd.to_numeric(g["Numbers delivered"]).sum())),
-            "Year(s) of delivery": "; ".join(str(y) for y in sorted(g["delivery_year"])),
-            "SIPRI TIV per unit": units[0] if len(units) == 1 else "",
-            "SIPRI TIV of delivered weapons": str(round(float(g["tiv"].sum()), 2)),
-            "Number delivered uncertain": "?" if (estimate == "Yes").any().any() else "",
-        })
+        rows.append(
+            {
+                "Supplier": first["Supplier"],
+                "Recipient": first["Recipient"],
+                "Year of order": first["Order date"].strip(),
+                "Number ordered": "",
+                "Weapon designation": first["Designation"],
+                "Weapon description": first["Description"],
+                "Number delivered": str(int(pd.to_numeric(g["Numbers delivered"]).sum())),
+                "Year(s) of delivery": "; ".join(str(y) for y in sorted(g["delivery_year"])),
+                "SIPRI TIV per unit": units[0] if len(units) == 1 else "",
+                "SIPRI TIV of delivered weapons": str(round(float(g["tiv"].sum()), 2)),
+                "Number delivered uncertain": "?" if (estimate == "Yes").any().any() else "",
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -269,8 +297,14 @@ def transfers_in_scope(tr: pd.DataFrame) -> pd.DataFrame:
     """The delivery rows of the deals :func:`in_scope` keeps, judged (as :func:`transfers_as_register` does) by
     each deal's first row; so only the chapter's deals are summed, not the whole export."""
     first = tr.drop_duplicates(DEAL_ID, keep="first")
-    judged = pd.DataFrame({"Supplier": first["Supplier"], "Recipient": first["Recipient"],
-                           "Year of order": first["Order date"].str.strip(), DEAL_ID: first[DEAL_ID]})
+    judged = pd.DataFrame(
+        {
+            "Supplier": first["Supplier"],
+            "Recipient": first["Recipient"],
+            "Year of order": first["Order date"].str.strip(),
+            DEAL_ID: first[DEAL_ID],
+        }
+    )
     return tr[tr[DEAL_ID].isin(set(in_scope(judged)[DEAL_ID]))]
 
 
@@ -282,8 +316,12 @@ def _differs(a, b) -> bool:
     return not (_missing(a) and _missing(b)) and (_missing(a) or _missing(b) or a != b)
 
 
-def superseded_versions(older_registers: dict[int, pd.DataFrame], transfers: dict[int, pd.DataFrame],
-                        current: pd.DataFrame, latest_release: int) -> pd.DataFrame:
+def superseded_versions(
+    older_registers: dict[int, pd.DataFrame],
+    transfers: dict[int, pd.DataFrame],
+    current: pd.DataFrame,
+    latest_release: int,
+) -> pd.DataFrame:
     """Older releases' versions of the wartime deals (ordered from WAR_YEAR on), where their numbers differ.
 
     SIPRI revises its figures each spring; for the deals the war brought (Shahed drones, Fath-360, Yak-130,
@@ -296,8 +334,9 @@ def superseded_versions(older_registers: dict[int, pd.DataFrame], transfers: dic
     for release, tr in transfers.items():
         if release not in versions and release != latest_release:
             versions[release] = (in_scope(transfers_as_register(transfers_in_scope(tr))), True)
-    wartime = current[(current["record"] == "current")
-                      & (pd.to_numeric(current["year_ordered"], errors="coerce") >= WAR_YEAR)]
+    wartime = current[
+        (current["record"] == "current") & (pd.to_numeric(current["year_ordered"], errors="coerce") >= WAR_YEAR)
+    ]
     key = ["supplier", "recipient", "year_ordered", "weapon_designation"]
     newer = wartime.set_index(key)
     out = []
@@ -311,11 +350,12 @@ def superseded_versions(older_registers: dict[int, pd.DataFrame], transfers: dic
         for _, row in older.iterrows():
             k = tuple(row[c] for c in key)
             if k not in newer.index:
-                continue       # not in the newest release: handled as a dropped deal, if at all
+                continue  # not in the newest release: handled as a dropped deal, if at all
             ref = newer.loc[k]
             # a transfers export has no number ordered at all, so its blank is no revision
-            changed = [f for f in VERSION_FIELDS
-                       if _differs(row[f], ref[f]) and not (from_transfers and f == "number_ordered")]
+            changed = [
+                f for f in VERSION_FIELDS if _differs(row[f], ref[f]) and not (from_transfers and f == "number_ordered")
+            ]
             if not changed:
                 continue
             base = wartime.loc[(wartime[key] == pd.Series(k, index=key)).all(axis=1), "deal_id"].iloc[0]
@@ -325,8 +365,10 @@ def superseded_versions(older_registers: dict[int, pd.DataFrame], transfers: dic
             row["weapon_category"] = ref["weapon_category"]
             row["source"] = SOURCE_KEY[release]
             origin = "per-delivery export, which gives no number ordered" if from_transfers else "trade register"
-            row["note"] = (f"The deal as SIPRI's {release} release recorded it ({origin}); later releases changed "
-                           + ", ".join(c.replace("_", " ") for c in changed))
+            row["note"] = (
+                f"The deal as SIPRI's {release} release recorded it ({origin}); later releases changed "
+                + ", ".join(c.replace("_", " ") for c in changed)
+            )
             out.append(row)
             kept[k] = row
         # the next older release is compared with this one where this one was kept
@@ -350,8 +392,10 @@ def annotate(deals: pd.DataFrame, annotations: dict[tuple[str, str, str], Annota
     keys = list(zip(deals["supplier"], deals["recipient"], deals["weapon_designation"]))
     unmatched = sorted(set(annotations) - {k for k, is_listed in zip(keys, listed) if is_listed})
     if unmatched:
-        raise ValueError(f"{ANNOTATIONS}: no SIPRI deal (current or dropped) has the key (supplier, recipient, "
-                         "weapon_designation) of " + "; ".join(repr(k) for k in unmatched))
+        raise ValueError(
+            f"{ANNOTATIONS}: no SIPRI deal (current or dropped) has the key (supplier, recipient, "
+            "weapon_designation) of " + "; ".join(repr(k) for k in unmatched)
+        )
     latest_release = max(deals.loc[deals["record"] == "current", "sipri_release"])
     for idx, key in zip(deals.index, keys):
         if not listed[idx]:
@@ -360,19 +404,22 @@ def annotate(deals: pd.DataFrame, annotations: dict[tuple[str, str, str], Annota
         parts = [text for text in (annotation.sipri_note, annotation.press_note) if text] if annotation else []
         if row["record"] == "dropped":
             parts.append(f"Listed in SIPRI's {row['sipri_release']} release but not in the {latest_release} release")
-        deals.at[idx, "description"] = describe(row["weapon_designation"], _text(row["weapon_description_sipri"]),
-                                                annotation)
+        deals.at[idx, "description"] = describe(
+            row["weapon_designation"], _text(row["weapon_description_sipri"]), annotation
+        )
         deals.at[idx, "note"] = "; ".join(parts) or None
-        deals.at[idx, "source"] = ";".join([SOURCE_KEY[row["sipri_release"]],
-                                            *(annotation.press_keys if annotation else ())])
+        deals.at[idx, "source"] = ";".join(
+            [SOURCE_KEY[row["sipri_release"]], *(annotation.press_keys if annotation else ())]
+        )
     by_id = dict(zip(deals["deal_id"], deals["description"]))
     for idx in deals.index[deals["record"] == "superseded"]:
         deals.at[idx, "description"] = by_id[re.sub(r"-r\d{4}$", "", deals.at[idx, "deal_id"])]
     return deals
 
 
-def build_deals(exports: Exports, annotations: dict[tuple[str, str, str], Annotation],
-                hand: pd.DataFrame) -> pd.DataFrame:
+def build_deals(
+    exports: Exports, annotations: dict[tuple[str, str, str], Annotation], hand: pd.DataFrame
+) -> pd.DataFrame:
     """Deals from the newest register, deals dropped since an older one and older versions of the wartime
     deals, annotated; then the hand rows (``hand``, kept as they are)."""
     latest_release = exports.latest_register
@@ -396,8 +443,9 @@ def with_hand_rows(sipri: pd.DataFrame, hand: pd.DataFrame) -> pd.DataFrame:
 def reannotate(committed: pd.DataFrame, annotations: dict[tuple[str, str, str], Annotation]) -> pd.DataFrame:
     """The loaded ``arms_deals`` with the annotations applied afresh: no raw export needed."""
     plain = committed.astype(object).where(committed.notna(), None)
-    return with_hand_rows(annotate(plain[plain["record"] != HAND_RECORD].reset_index(drop=True), annotations),
-                          hand_rows(committed))
+    return with_hand_rows(
+        annotate(plain[plain["record"] != HAND_RECORD].reset_index(drop=True), annotations), hand_rows(committed)
+    )
 
 
 def validate_deals(df: pd.DataFrame) -> None:
@@ -409,13 +457,22 @@ def validate_deals(df: pd.DataFrame) -> None:
             ok = r.deal_id.startswith(prefix)
         else:
             suffix = f"-r{r.sipri_release}" if r.record == "superseded" else ""
-            ok = re.fullmatch(re.escape(f"{prefix}{r.year_ordered}-{slug(r.weapon_designation)}") + r"(-\d+)?"
-                              + re.escape(suffix), r.deal_id) is not None
+            ok = (
+                re.fullmatch(
+                    re.escape(f"{prefix}{r.year_ordered}-{slug(r.weapon_designation)}")
+                    + r"(-\d+)?"
+                    + re.escape(suffix),
+                    r.deal_id,
+                )
+                is not None
+            )
         if not ok:
             bad.append(r.deal_id)
     if bad:
-        raise ValueError(f"{TABLE}: deal ids that do not follow from their rows' supplier, recipient, order year "
-                         f"and designation: {bad}")
+        raise ValueError(
+            f"{TABLE}: deal ids that do not follow from their rows' supplier, recipient, order year "
+            f"and designation: {bad}"
+        )
     sipri = df[df["record"] != HAND_RECORD]
     ordered = pd.to_numeric(sipri["number_ordered"], errors="coerce")
     over = sipri[pd.to_numeric(sipri["number_delivered"]) > ordered]

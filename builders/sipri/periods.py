@@ -1,4 +1,5 @@
 """``arms_iran_imports_by_supplier`` and ``arms_russia_exports_by_recipient``: five-year period sums."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -26,12 +27,20 @@ def period_rows(transfers: pd.DataFrame, release: int, fixed: dict, periods: lis
         part = sel[(sel["delivery_year"] >= p0) & (sel["delivery_year"] <= p1)]
         grouped = part.groupby(["Supplier", "Recipient"])["tiv"].agg(tiv_sum="sum", n_rows="count").reset_index()
         for r in grouped.itertuples():
-            out.append({
-                "sipri_release": release, "period_start": p0, "period_end": p1,
-                "supplier": r.Supplier, "recipient": r.Recipient, "tiv_millions": round(float(r.tiv_sum), 2),
-                "n_delivery_rows": int(r.n_rows), "calculation": "book_sum", "source": SOURCE_KEY[release],
-                "note": f"Book's sum of SIPRI delivery rows for {p0}-{p1}; not a SIPRI figure",
-            })
+            out.append(
+                {
+                    "sipri_release": release,
+                    "period_start": p0,
+                    "period_end": p1,
+                    "supplier": r.Supplier,
+                    "recipient": r.Recipient,
+                    "tiv_millions": round(float(r.tiv_sum), 2),
+                    "n_delivery_rows": int(r.n_rows),
+                    "calculation": "book_sum",
+                    "source": SOURCE_KEY[release],
+                    "note": f"Book's sum of SIPRI delivery rows for {p0}-{p1}; not a SIPRI figure",
+                }
+            )
     return out
 
 

@@ -10,6 +10,7 @@ Some re-hosted copies end every line with ``;`` and use CRLF; registers are Lati
 with all of that. :func:`load_all` reads every configured export once and gives, per release, one frame of
 all its delivery rows, its trade register and its TIV tables (:class:`Exports`).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -27,8 +28,8 @@ import pandas as pd
 
 @dataclass(frozen=True)
 class Export:
-    release: int          # SIPRI database release year (published each March)
-    kind: str             # transfers | register | tiv_import | tiv_export
+    release: int  # SIPRI database release year (published each March)
+    kind: str  # transfers | register | tiv_import | tiv_export
     filename: str
 
 
@@ -138,8 +139,12 @@ def parse_tiv_table(body: str) -> pd.DataFrame:
     return long
 
 
-PARSERS = {"transfers": parse_transfers, "register": parse_register,
-           "tiv_import": parse_tiv_table, "tiv_export": parse_tiv_table}
+PARSERS = {
+    "transfers": parse_transfers,
+    "register": parse_register,
+    "tiv_import": parse_tiv_table,
+    "tiv_export": parse_tiv_table,
+}
 
 
 def load_export(path: Path, kind: str) -> tuple[dict, pd.DataFrame]:
@@ -154,16 +159,16 @@ def load_export(path: Path, kind: str) -> tuple[dict, pd.DataFrame]:
 
 @dataclass(frozen=True)
 class TivTable:
-    generated: dt.date | None   # from the export's header
-    table: pd.DataFrame         # long: entity, year, cell, value
+    generated: dt.date | None  # from the export's header
+    table: pd.DataFrame  # long: entity, year, cell, value
 
 
 @dataclass(frozen=True)
 class Exports:
     """Every configured export, read once: what the stages build from."""
 
-    transfers: dict[int, pd.DataFrame]           # release -> all its delivery rows (``combine_transfers``)
-    registers: dict[int, pd.DataFrame]           # release -> its trade register
+    transfers: dict[int, pd.DataFrame]  # release -> all its delivery rows (``combine_transfers``)
+    registers: dict[int, pd.DataFrame]  # release -> its trade register
     tiv_tables: dict[str, dict[int, list[TivTable]]]  # 'tiv_import' | 'tiv_export' -> release -> tables
 
     @property
@@ -210,7 +215,11 @@ def load_all(raw_dir: Path, exports: tuple[Export, ...] = EXPORTS) -> Exports:
     return Exports(
         transfers={release: combine_transfers(found) for release, found in parts.get("transfers", {}).items()},
         registers=registers,
-        tiv_tables={kind: {release: [TivTable(meta["generated"], df) for meta, df in found]
-                           for release, found in parts.get(kind, {}).items()}
-                    for kind in ("tiv_import", "tiv_export")},
+        tiv_tables={
+            kind: {
+                release: [TivTable(meta["generated"], df) for meta, df in found]
+                for release, found in parts.get(kind, {}).items()
+            }
+            for kind in ("tiv_import", "tiv_export")
+        },
     )
