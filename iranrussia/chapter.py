@@ -162,9 +162,6 @@ def source_lines(entries: Iterable[tuple[str, pd.DataFrame]]) -> Markup:
     return Markup("\n\n").join(Markup("{}: {}.").format(label, cite_each(keys_of(frame))) for label, frame in entries)
 
 
-# Added for arms-flows / iranian-skepticism / western-policy
-
-
 def same_months_year_before(monthly: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The full months of a monthly table's latest year, and the same calendar months of the year before.
 

@@ -132,9 +132,6 @@ def line_key(label: str, colour: str, linewidth: float = 2.5, **style) -> Line2D
     return Line2D([], [], color=colour, linewidth=linewidth, label=label, **style)
 
 
-# Added for arms-flows / iranian-skepticism / western-policy
-
-
 def month_bars(ax, month_start, values, partial, **style):
     """Monthly bars, each 24 days wide and centred in its month (``month_start`` + 14 days); partial months hatched."""
     hatch = ["////" if p else None for p in partial]

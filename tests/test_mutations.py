@@ -142,6 +142,26 @@ def above(column: Column, bound) -> str:
     return str(int(bound) + 1) if column.type == "integer" else str(bound + 1)
 
 
+# Malformed cells of each type, each refused by its type's rule (type-integer, type-number, ...).
+BAD_OF_TYPE = {
+    "integer": {
+        "integer-word": "three",
+        "integer-decimal": "1.5",
+        "integer-thousands": "3,000",
+        "integer-leading-zero": "007",
+    },
+    "number": {
+        "number-unit": "1.2bn",
+        "number-range": "100-200",
+        "number-thousands": "1,200",
+        "number-exponent": "1e3",
+        "number-nan": "NaN",
+    },
+    "date": {"date-format": "19/07/2022", "date-impossible": "2022-02-30"},
+    "boolean": {"boolean-word": "yes", "boolean-case": "True"},
+}
+
+
 def cell_mutants(manifest: Manifest, column: Column, value: str) -> dict[str, tuple[str, str]]:
     """Kind -> (damaged cell text, expected rule) for one column, from the kinds its type and rules admit."""
     out = {kind: (change(value), rule) for kind, (change, rule) in ANY_CELL.items()}
@@ -152,44 +172,13 @@ def cell_mutants(manifest: Manifest, column: Column, value: str) -> dict[str, tu
         out["required-empty"] = ("", "required")
     if column.type == "string":
         out.update({kind: (payload, "markup") for kind, payload in MARKUP.items()})
-    digits = value.translate(ARABIC) if re.search(r"[0-9]", value) else "١"
-    if column.type == "integer":
-        out.update(
-            {
-                "integer-word": ("three", "type-integer"),
-                "integer-decimal": ("1.5", "type-integer"),
-                "integer-thousands": ("3,000", "type-integer"),
-                "integer-leading-zero": ("007", "type-integer"),
-                "unicode-digits": (digits, "ascii-digits"),
-            }
-        )
-    if column.type == "number":
-        out.update(
-            {
-                "number-unit": ("1.2bn", "type-number"),
-                "number-range": ("100-200", "type-number"),
-                "number-thousands": ("1,200", "type-number"),
-                "number-exponent": ("1e3", "type-number"),
-                "number-nan": ("NaN", "type-number"),
-                "unicode-digits": (digits, "ascii-digits"),
-            }
-        )
+    for kind, text in BAD_OF_TYPE.get(column.type, {}).items():
+        out[kind] = (text, f"type-{column.type}")
     if column.type == "date":
-        out.update(
-            {
-                "date-format": ("19/07/2022", "type-date"),
-                "date-impossible": ("2022-02-30", "type-date"),
-                "unicode-digits": ((value or "2022-07-19").translate(ARABIC), "ascii-digits"),
-            }
-        )
-    if column.type == "boolean":
-        out.update(
-            {
-                "boolean-word": ("yes", "type-boolean"),
-                "boolean-case": ("True", "type-boolean"),
-                "unicode-digits": ("١", "ascii-digits"),
-            }
-        )
+        out["unicode-digits"] = ((value or "2022-07-19").translate(ARABIC), "ascii-digits")
+    elif column.type != "string":  # a cell's own digits made Arabic-Indic, or one such digit
+        digits = column.type != "boolean" and re.search(r"[0-9]", value)
+        out["unicode-digits"] = (value.translate(ARABIC) if digits else "١", "ascii-digits")
     if column.enum is not None:
         out["enum-value"] = ("zz_not_a_value" if column.type == "string" else "999999", "enum")
     if column.pattern is not None:
