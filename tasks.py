@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """The book's task runner. Needs only Python 3.11 and the standard library; it creates everything else.
 
-    python3 tasks.py build            # build the book into _build/html (creates .venv on first use)
+    python3 tasks.py build [--force]  # bring the book up to date in _build/html: re-execute the stale
+                                      # notebooks (--force: all), then render strictly (creates .venv on first use)
     python3 tasks.py test             # run the whole test suite (what CI runs, after lint)
     python3 tasks.py lint [--fix]     # ruff lint and format check, notebook metadata check (--fix: apply them)
-    python3 tasks.py execute [NB ...] # re-run notebooks in place, refreshing their committed outputs
+    python3 tasks.py execute [NB ...] # re-run notebooks in place (one per core), refreshing their outputs
     python3 tasks.py rehash [TABLE ...]  # refresh data manifests' sha256 after an intended data change
 
 The virtual environment lives in .venv and is reinstalled whenever requirements.txt changes.
@@ -13,10 +14,12 @@ The virtual environment lives in .venv and is reinstalled whenever requirements.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -84,13 +87,36 @@ def ensure_chromium() -> None:
     )
 
 
+def book_is_up_to_date() -> bool:
+    """True (and says so) if no notebook is stale and no input of the HTML changed since the last build.
+
+    Checked here with the standard library alone, without starting the virtual environment's Python, so that
+    a build with nothing to do takes milliseconds."""
+    started = time.monotonic()
+    spec = importlib.util.spec_from_file_location("book_fingerprint", ROOT / "iranrussia" / "fingerprint.py")
+    fingerprint = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fingerprint)
+    notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
+    if any(fingerprint.changes(fingerprint.read_notebook(path)) for path in notebooks):
+        return False
+    if fingerprint.render_changes(ROOT):
+        return False
+    seconds = time.monotonic() - started
+    say(f"up to date: {len(notebooks)} notebooks current, no input of _build/html changed (checked in {seconds:.2f} s)")
+    return True
+
+
 def main(argv: list[str]) -> None:
     if not argv or argv[0] in ("-h", "--help"):
         print(__doc__)
         return
     command, rest = argv[0], argv[1:]
     if command == "build":
+        if rest not in ([], ["--force"]):
+            sys.exit("[tasks] build takes only --force")
         python = ensure_venv()
+        if not rest and book_is_up_to_date():
+            return
         run(python, "-m", "iranrussia.maintenance", "build", *rest)
     elif command == "test":
         ensure_chromium()

@@ -248,7 +248,8 @@ def chapter_section(chapter: str, claims: pd.DataFrame | None = None) -> str:
         raise ValueError(f"the claims table assigns no claim to chapter {chapter!r}")
     lines = ["| Claim | Verdict | Why | Evidence |", "|---|---|---|---|"]
     for _, claim in own.iterrows():
-        refs = "; ".join(escape(text) for _, text, _ in evidence(claim["evidence"])) or "none in the tables"
+        # the references' text only: the claims table's own check (load) has found their rows
+        refs = "; ".join(escape(ref.text) for ref in parse_row_refs(claim["evidence"])) or "none in the tables"
         lines.append(
             f"| {{ref}}`{claim['claim_id']} <{claim_target(claim['claim_id'])}>`: {escape(claim['claim'])} "
             f"{cite([claim['made_by']])} | {_verdict_phrase(claim)} | {escape(claim['reasoning'])} | "

@@ -25,6 +25,7 @@ import yaml
 
 from .bibliography import read_bibliography
 from .files import atomic_write_text
+from .fingerprint import note_columns, note_listing, note_read, unrecorded
 from .paths import BIBLIOGRAPHY, DATA_DIR
 from .textrules import MARKUP_OPTIONS, PLAIN_URL, hidden_character_problem, markup_problem, non_ascii_digit_problem
 
@@ -156,7 +157,9 @@ class Manifest:
 
 def table_names(data_dir: Path = DATA_DIR) -> list[str]:
     """Names of all tables described in ``data_dir`` (one per manifest)."""
-    return sorted(p.stem for p in Path(data_dir).glob("*.yml"))
+    names = sorted(p.stem for p in Path(data_dir).glob("*.yml"))
+    note_listing(data_dir, "*.yml", [f"{n}.yml" for n in names])  # what lists the tables depends on the list
+    return names
 
 
 def read_manifest(name: str, data_dir: Path = DATA_DIR) -> Manifest:
@@ -166,7 +169,11 @@ def read_manifest(name: str, data_dir: Path = DATA_DIR) -> Manifest:
         known = ", ".join(table_names(data_dir)) or "none"
         raise DataValidationError(manifest_path, "manifest-missing", f"no manifest for table '{name}' (known: {known})")
     try:
-        raw = yaml.load(manifest_path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
+        data = manifest_path.read_bytes()
+        note_read(manifest_path, data)
+        # As read_text would: universal newlines
+        text = data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+        raw = yaml.load(text, Loader=_YAML_LOADER)
     except (yaml.YAMLError, UnicodeDecodeError) as err:
         raise DataValidationError(manifest_path, "manifest-parse", str(err)) from err
 
@@ -626,6 +633,7 @@ def _read_text(manifest: Manifest) -> str:
             path, "file-missing", f"the manifest {manifest.manifest_path.name} names a missing file"
         )
     data = path.read_bytes()
+    note_read(path, data)
     if not data.strip():
         raise DataValidationError(path, "empty-file", "the file is empty")
     try:
@@ -995,8 +1003,13 @@ def _check_row_refs(
     ref_columns = [c for c in manifest.columns if c.row_refs]
     if not ref_columns:
         return
-    known = set(table_names(data_dir))
+    # The referenced tables are read only for the cells the references compare: a notebook that loads this
+    # table depends on those columns of theirs, not on every cell (so editing a note elsewhere in a referenced
+    # table leaves it current).
+    with unrecorded():
+        known = set(table_names(data_dir))
     tables: dict[str, pd.DataFrame] = {}
+    compared: dict[str, set[str]] = {}
     for line, values in typed:
         row_key = ", ".join(f"{c}={values[c]}" for c in manifest.primary_key)
         for column in ref_columns:
@@ -1020,16 +1033,23 @@ def _check_row_refs(
                 if ref.table not in tables:
                     # Evidence is a fact table's row; a table of references pointing at another (or at
                     # itself) could loop, so it is refused.
-                    if any(c.row_refs for c in read_manifest(ref.table, data_dir).columns):
+                    with unrecorded():
+                        referenced = read_manifest(ref.table, data_dir)
+                    if any(c.row_refs for c in referenced.columns):
                         raise fail(
                             "row-ref-table",
                             f"reference {ref.text!r} points at {ref.table}, a table of "
                             "references; point at the fact rows themselves",
                         )
-                    tables[ref.table] = load(ref.table, data_dir=data_dir, bibliography=bibliography)
+                    with unrecorded():
+                        tables[ref.table] = load(ref.table, data_dir=data_dir, bibliography=bibliography)
+                key = tables[ref.table].attrs["manifest"].primary_key
+                compared.setdefault(ref.table, set()).update(key if ref.by_key else (c for c, _ in ref.where))
                 try:
                     matched = select_rows(tables[ref.table], ref)
                 except KeyError as err:
                     raise fail("row-ref-column", f"reference {ref.text!r}: {err.args[0]}") from None
                 if matched.empty:
                     raise fail("row-ref-missing", f"reference {ref.text!r}: table {ref.table} has no such row")
+    for name, columns in compared.items():
+        note_columns(tables[name].attrs["manifest"].path, sorted(columns))

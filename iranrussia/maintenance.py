@@ -1,15 +1,22 @@
 """Maintenance commands behind tasks.py, run inside the book's virtual environment.
 
-python -m iranrussia.maintenance build [OUTPUT_ROOT]   # strict, fresh, offline book build
-python -m iranrussia.maintenance execute [NB ...]      # re-execute notebooks in place
+python -m iranrussia.maintenance build [--force]       # re-execute stale notebooks, then render strictly
+python -m iranrussia.maintenance render [OUTPUT_ROOT]  # strict, fresh, offline render of the HTML only
+python -m iranrussia.maintenance execute [NB ...]      # re-execute notebooks in place (one per core)
 python -m iranrussia.maintenance rehash [TABLE ...]    # refresh sha256 in data manifests
 python -m iranrussia.maintenance normalise [--check] [NB ...]  # one metadata form for every notebook
 """
 
 from __future__ import annotations
 
+import concurrent.futures
+import functools
+import json
+import multiprocessing
+import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -17,6 +24,7 @@ import nbformat
 import yaml
 from nbclient import NotebookClient
 
+from . import fingerprint
 from .data import refresh_manifest_sha256, table_names
 from .files import atomic_write_text
 from .paths import DATA_DIR, NOTEBOOKS_DIR, REPO_ROOT
@@ -24,41 +32,75 @@ from .paths import DATA_DIR, NOTEBOOKS_DIR, REPO_ROOT
 NOTEBOOK_TIMEOUT_S = 300
 
 
-def build_book(output_root: Path = REPO_ROOT) -> Path:
-    """Build the whole book from scratch with warnings as errors; return the HTML folder.
+def build_book(output_root: Path = REPO_ROOT, jobs: int | None = None) -> Path:
+    """Render the whole book from scratch with warnings as errors, ``jobs`` processes at a time (default: one
+    per core); return the HTML folder.
 
-    ``--all`` rebuilds every page: an incremental Sphinx build re-reports warnings only for changed pages,
-    which would let a warning slip through on an unchanged one.
+    Every page is read afresh: an incremental Sphinx build re-reports warnings only for the pages it re-reads,
+    which would let a warning slip through on an unchanged one. Sphinx runs in its own process (it changes
+    docutils' global state) and prints its warnings as it finds them; a failed build ends with their count,
+    not a traceback.
     """
     output_root = Path(output_root)
     html = output_root / "_build" / "html"
     started = time.monotonic()
-    subprocess.run(
-        [
-            str(Path(sys.executable).parent / "jupyter-book"),
-            "build",
-            str(REPO_ROOT),
-            "--path-output",
-            str(output_root),
-            "--all",
-            "-W",
-            "-n",
-            "--keep-going",
-        ],
-        check=True,
-        cwd=REPO_ROOT,
-    )
-    print(f"[build] book built in {time.monotonic() - started:.1f} s: {html / 'index.html'}")
+    jobs = jobs or os.cpu_count() or 1
+    command = [sys.executable, "-m", "iranrussia.maintenance", "sphinx", str(output_root), str(jobs)]
+    if subprocess.run(command, cwd=REPO_ROOT).returncode != 0:
+        raise SystemExit("[build] the strict build failed: fix the warnings above (the HTML is incomplete)")
+    print(f"[build] book rendered in {time.monotonic() - started:.1f} s ({jobs} processes): {html / 'index.html'}")
     return html
+
+
+def _sphinx(output_root: Path, jobs: int) -> int:
+    """What ``jupyter-book build --all -W -n --keep-going --path-output OUTPUT_ROOT`` runs, with ``jobs``
+    processes (the command line has no such option)."""
+    from jupyter_book.sphinx import build_sphinx
+
+    overrides = {"external_toc_path": (REPO_ROOT / "_toc.yml").as_posix(), "latex_individualpages": False}
+    return build_sphinx(
+        REPO_ROOT,
+        output_root / "_build" / "html",
+        noconfig=True,
+        path_config=str(REPO_ROOT / "_config.yml"),
+        confoverrides={**overrides, "nitpicky": True},
+        builder="html",
+        freshenv=True,
+        warningiserror=True,
+        keep_going=True,
+        jobs=jobs,
+    )
+
+
+def update_book(*, force: bool = False, jobs: int | None = None, output_root: Path = REPO_ROOT) -> None:
+    """Bring the book up to date: re-execute the stale notebooks (every one with ``force``), ``jobs`` at a time
+    (default: one per core), then render strictly unless no input of the HTML changed since the last build."""
+    notebooks = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
+    stale = {path: ["--force"] for path in notebooks} if force else stale_notebooks(notebooks)
+    for path, changed in stale.items():
+        print(f"[build] {path.relative_to(REPO_ROOT)} is stale: {'; '.join(changed)}", flush=True)
+    if stale:
+        execute_notebooks(list(stale), jobs=jobs or os.cpu_count() or 1)
+    output_root = Path(output_root)
+    changed = fingerprint.render_changes(output_root)
+    if not changed and not force:
+        print(f"[build] up to date: no notebook is stale and no input of {output_root / '_build' / 'html'} changed")
+        return
+    inputs = fingerprint.render_inputs()  # before the render: an edit made while it runs shows next time
+    stamp = output_root / fingerprint.RENDER_STAMP
+    stamp.unlink(missing_ok=True)  # a failed build leaves HTML that no stamp may vouch for
+    build_book(output_root)
+    atomic_write_text(stamp, json.dumps(inputs, indent=1, sort_keys=True) + "\n")
 
 
 #: Every notebook declares the same kernel, the one nbval and ``execute`` run.
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
-# Metadata the book uses: notebook level (the kernel, and the language the kernel reported) and cell level
+# Metadata the book uses: notebook level (the kernel, the language the kernel reported, and the fingerprint of
+# what the outputs were computed from, see iranrussia.fingerprint) and cell level
 # (tags that hide input or cells, and MyST-NB's figure captions, names and alt text). Everything else is an
 # authoring tool's (jupytext's lines_to_next_cell, per-cell execution timestamps, collapsed/scrolled state)
 # and would show in diffs without meaning anything.
-_NOTEBOOK_METADATA = {"kernelspec", "language_info"}
+_NOTEBOOK_METADATA = {"kernelspec", "language_info", fingerprint.METADATA_KEY}
 _CELL_METADATA = {"tags", "mystnb"}
 
 
@@ -86,25 +128,59 @@ def normalise_notebooks(paths: list[Path], *, check: bool = False) -> list[Path]
     return changed
 
 
-def execute_notebooks(paths: list[Path]) -> None:
-    """Run each notebook top to bottom in a fresh kernel, saving its outputs in place."""
+def execute_notebook(path: Path) -> float:
+    """Run one notebook top to bottom in a fresh kernel, recording what it reads; save its outputs and its
+    fingerprint in place. Returns the seconds it took."""
+    started = time.monotonic()
+    notebook = nbformat.read(path, as_version=4)
+    # One metadata form (no authoring-tool leftovers, no per-cell timestamps): rerunning an unchanged
+    # notebook should leave git with nothing to show.
+    normalise(notebook)
+    client = NotebookClient(
+        notebook,
+        timeout=NOTEBOOK_TIMEOUT_S,
+        kernel_name="python3",
+        record_timing=False,
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    with tempfile.TemporaryDirectory(prefix="reads-") as folder:
+        log = Path(folder) / "reads.jsonl"
+        client.execute(env={**os.environ, fingerprint.READS_ENV: str(log)})
+        reads = fingerprint.recorded_reads(log)
+    notebook.metadata[fingerprint.METADATA_KEY] = {"fingerprint": fingerprint.fingerprint(notebook, reads)}
+    atomic_write_text(path, notebook_text(notebook))
+    return time.monotonic() - started
+
+
+def execute_notebooks(paths: list[Path], jobs: int = 1) -> None:
+    """Execute each notebook (:func:`execute_notebook`), ``jobs`` at a time, each in its own process."""
+    paths = [Path(p) for p in paths]
+    jobs = max(1, min(jobs, len(paths)))
+    say = functools.partial(print, flush=True)
+    if jobs == 1:
+        finished = ((path, execute_notebook(path)) for path in paths)
+    else:
+        pool = concurrent.futures.ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"))
+        futures = {pool.submit(execute_notebook, path): path for path in paths}
+        finished = ((futures[f], f.result()) for f in concurrent.futures.as_completed(futures))
+    try:
+        for done, (path, seconds) in enumerate(finished, start=1):
+            shown = path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path
+            say(f"[execute] {shown} in {seconds:.1f} s")
+            say(f"[execute] {done} of {len(paths)} notebooks done")
+    finally:
+        if jobs > 1:
+            pool.shutdown(cancel_futures=True)
+
+
+def stale_notebooks(paths: list[Path]) -> dict[Path, list[str]]:
+    """The notebooks among ``paths`` whose outputs are out of date, with what changed since they ran."""
+    found = {}
     for path in paths:
-        started = time.monotonic()
-        notebook = nbformat.read(path, as_version=4)
-        # One metadata form (no authoring-tool leftovers, no per-cell timestamps): rerunning an unchanged
-        # notebook should leave git with nothing to show.
-        normalise(notebook)
-        client = NotebookClient(
-            notebook,
-            timeout=NOTEBOOK_TIMEOUT_S,
-            kernel_name="python3",
-            record_timing=False,
-            resources={"metadata": {"path": str(path.parent)}},
-        )
-        client.execute()
-        atomic_write_text(path, notebook_text(notebook))
-        shown = path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path
-        print(f"[execute] {shown} in {time.monotonic() - started:.1f} s")
+        changed = fingerprint.changes(fingerprint.read_notebook(path))
+        if changed:
+            found[path] = changed
+    return found
 
 
 def notebook_text(notebook: nbformat.NotebookNode) -> str:
@@ -133,10 +209,14 @@ def rehash(names: list[str]) -> None:
 def main(argv: list[str]) -> None:
     command, rest = (argv[0], argv[1:]) if argv else ("", [])
     if command == "build":
+        update_book(force="--force" in rest)
+    elif command == "render":
         build_book(Path(rest[0]).resolve() if rest else REPO_ROOT)
+    elif command == "sphinx":  # build_book's worker process
+        raise SystemExit(_sphinx(Path(rest[0]), int(rest[1])))
     elif command == "execute":
         paths = [Path(p).resolve() for p in rest] or sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
-        execute_notebooks(paths)
+        execute_notebooks(paths, jobs=os.cpu_count() or 1)
     elif command == "rehash":
         try:
             rehash(rest or table_names(DATA_DIR))

@@ -1,4 +1,4 @@
-"""Fixtures shared by the builder tests."""
+"""Fixtures shared by the builder tests, and the order in which the suite runs."""
 
 from __future__ import annotations
 
@@ -25,3 +25,10 @@ def scratch_manifests(tmp_path):
         return tmp_path
 
     return copy
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Run the staleness check first: a notebook whose inputs changed fails in a second, with what changed,
+    instead of after minutes of nbval re-execution."""
+    first = [item for item in items if item.nodeid.startswith("tests/test_fingerprint.py::test_committed_notebook")]
+    items[:] = first + [item for item in items if item not in first]

@@ -241,7 +241,7 @@ def test_execute_notebooks_saves_the_bytes_nbformat_write_would(small_notebook, 
 
     executed = []
 
-    def execute(client):  # no kernel: stand-in outputs, as a run would add
+    def execute(client, **kwargs):  # no kernel: stand-in outputs, as a run would add
         client.nb.cells[1].outputs = [nbformat.v4.new_output("stream", name="stdout", text="written\n")]
         executed.append(client.nb)
         return client.nb
