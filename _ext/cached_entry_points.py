@@ -10,14 +10,14 @@ cached, never the plugin functions themselves.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import pybtex.plugin
 import sphinxcontrib.bibtex.plugin
 
 
 def _cached(entry_points):
-    @lru_cache(maxsize=None)
+    @cache
     def query(group: str, name: str) -> tuple:
         return tuple(entry_points(group=group, name=name))
 

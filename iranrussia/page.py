@@ -223,12 +223,16 @@ def html_table(frame: pd.DataFrame, uuid: str):
     """``frame`` as a styled HTML table without its index, every cell and header HTML-escaped.
 
     pandas' Styler does not escape by default, so data text would otherwise be written into the page as HTML.
-    ``uuid`` gives the table a stable id, so re-running an unchanged notebook leaves its output unchanged.
+    ``uuid`` gives the table a stable id, and only the HTML is kept (a Styler's plain-text form names its memory
+    address), so re-running an unchanged notebook leaves its output byte for byte unchanged.
     """
-    return (
+    from IPython.display import HTML
+
+    styler = (
         frame.style.format(escape="html", na_rep="")
         .format_index(escape="html", axis=0)
         .format_index(escape="html", axis=1)
         .hide(axis="index")
         .set_uuid(uuid)
     )
+    return HTML(styler._repr_html_())

@@ -169,7 +169,7 @@ def test_a_code_span_shows_backticks_verbatim():
 
 def test_html_table_escapes_cells_and_headers():
     frame = pd.DataFrame({"<b>head</b>": ['<img src=x onerror="y">'], "n": [1]})
-    html = page.html_table(frame, "test-table").to_html()
+    html = page.html_table(frame, "test-table").data
     assert "<img" not in html and "<b>head" not in html
     assert "&lt;img src=x onerror=&#34;y&#34;&gt;" in html or "&lt;img src=x onerror=&quot;y&quot;&gt;" in html
 
@@ -298,7 +298,7 @@ def test_percent_formatting_is_refused_because_it_would_not_escape():
 
 
 def test_html_table_shows_a_missing_value_as_empty():
-    html = page.html_table(pd.DataFrame({"a": [pd.NA, "x"]}, dtype="string"), "t").to_html()
+    html = page.html_table(pd.DataFrame({"a": [pd.NA, "x"]}, dtype="string"), "t").data
     assert "&lt;NA&gt;" not in html and "<NA>" not in html
 
 
@@ -310,3 +310,10 @@ def test_a_plain_dataframe_display_is_escaped_by_pandas():
     # Chapters also display() frames directly; pandas' own HTML repr must keep escaping cells and headers.
     html = pd.DataFrame({"<b>head</b>": ['<img src=x onerror="y">']}, index=["<i>row</i>"])._repr_html_()
     assert "<img" not in html and "<b>head" not in html and "<i>row" not in html
+
+
+def test_html_table_output_is_the_same_on_every_run():
+    """Only HTML is kept: a Styler's plain-text form names its memory address, which changes every run."""
+    frame = pd.DataFrame({"a": ["x"]})
+    first, second = page.html_table(frame, "t"), page.html_table(frame, "t")
+    assert first._repr_html_() == second._repr_html_() and "0x" not in repr(first)
