@@ -137,13 +137,18 @@ def load_claims() -> pd.DataFrame:
 
 
 @cache
-def _table(name: str) -> pd.DataFrame:
-    return load(name)
+def _table(name: str) -> tuple[pd.DataFrame, dict]:
+    """A referenced table, loaded once per process, with the cell texts select_rows keeps for it."""
+    return load(name), {}
 
 
 def evidence(cell: str | None) -> list[tuple[str, str, pd.DataFrame]]:
     """(table, reference text, matching rows) for each reference in an evidence cell, in the cell's order."""
-    return [(ref.table, ref.text, select_rows(_table(ref.table), ref)) for ref in parse_row_refs(cell)]
+    found = []
+    for ref in parse_row_refs(cell):
+        table, texts = _table(ref.table)
+        found.append((ref.table, ref.text, select_rows(table, ref, texts)))
+    return found
 
 
 def row_labels(table: str, rows: pd.DataFrame, width: int = 170) -> list[str]:
