@@ -87,17 +87,31 @@ def ensure_chromium() -> None:
     )
 
 
-def book_is_up_to_date() -> bool:
-    """True (and says so) if no notebook is stale and no input of the HTML changed since the last build.
-
-    Checked here with the standard library alone, without starting the virtual environment's Python, so that
-    a build with nothing to do takes milliseconds."""
-    started = time.monotonic()
+def fingerprint_module():
+    """iranrussia/fingerprint.py, imported by its path: it needs only the standard library, so tasks.py can ask
+    it what is stale without starting the virtual environment's Python (which takes longer than the answer)."""
     spec = importlib.util.spec_from_file_location("book_fingerprint", ROOT / "iranrussia" / "fingerprint.py")
-    fingerprint = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(fingerprint)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def stale_notebooks() -> dict[str, list[str]]:
+    fingerprint = fingerprint_module()
+    found = {}
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        changed = fingerprint.changes(fingerprint.read_notebook(path))
+        if changed:
+            found[path.relative_to(ROOT).as_posix()] = changed
+    return found
+
+
+def book_is_up_to_date() -> bool:
+    """True (and says so) if no notebook is stale and no input of the HTML changed since the last build."""
+    started = time.monotonic()
+    fingerprint = fingerprint_module()
     notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
-    if any(fingerprint.changes(fingerprint.read_notebook(path)) for path in notebooks):
+    if stale_notebooks():
         return False
     if fingerprint.render_changes(ROOT):
         return False
@@ -119,6 +133,13 @@ def main(argv: list[str]) -> None:
             return
         run(python, "-m", "iranrussia.maintenance", "build", *rest)
     elif command == "test":
+        # The whole suite re-executes every notebook (nbval) and compares its outputs: a stale one would fail
+        # there after minutes. Say which, and what changed, at once.
+        stale = stale_notebooks() if not rest else {}
+        for path, changed in stale.items():
+            say(f"{path} is stale: {'; '.join(changed)}")
+        if stale:
+            sys.exit("[tasks] run `python3 tasks.py build` (it re-executes exactly the stale notebooks), then test")
         ensure_chromium()
         python = ensure_venv()
         run(python, "-m", "pytest", *rest)

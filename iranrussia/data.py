@@ -174,9 +174,17 @@ def read_manifest(name: str, data_dir: Path = DATA_DIR) -> Manifest:
     if not manifest_path.is_file():
         known = ", ".join(table_names(data_dir)) or "none"
         raise DataValidationError(manifest_path, "manifest-missing", f"no manifest for table '{name}' (known: {known})")
+    data = manifest_path.read_bytes()
+    note_read(manifest_path, data)
+    return _manifest_from(manifest_path, data)
+
+
+@functools.lru_cache(maxsize=512)
+def _manifest_from(manifest_path: Path, data: bytes) -> Manifest:
+    """The manifest these bytes describe, checked. Cached on the bytes: a manifest is read-only, and the test
+    suite reads each one hundreds of times (every mutant of a table loads it again)."""
+    name, data_dir = manifest_path.stem, manifest_path.parent
     try:
-        data = manifest_path.read_bytes()
-        note_read(manifest_path, data)
         # As read_text would: universal newlines
         text = data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
         raw = yaml.load(text, Loader=_YAML_LOADER)
