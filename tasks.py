@@ -7,6 +7,7 @@
     python3 tasks.py lint [--fix]     # ruff lint and format check, notebook metadata check (--fix: apply them)
     python3 tasks.py execute [NB ...] # re-run notebooks in place (one per core), refreshing their outputs
     python3 tasks.py rehash [TABLE ...]  # refresh data manifests' sha256 after an intended data change
+    python3 tasks.py bench            # time JB1's own build against this book's build and tests (minutes)
 
 The virtual environment lives in .venv and is reinstalled whenever requirements.txt changes.
 """
@@ -151,6 +152,10 @@ def main(argv: list[str]) -> None:
         run(python, "-m", "ruff", "check", *(["--fix"] if fix else []), ".")
         run(python, "-m", "ruff", "format", *([] if fix else ["--check"]), ".")
         run(python, "-m", "iranrussia.maintenance", "normalise", *([] if fix else ["--check"]))
+    elif command == "bench":
+        python = ensure_venv()
+        ensure_chromium()
+        run(python, "-m", "iranrussia.bench")
     elif command in ("execute", "rehash"):
         python = ensure_venv()
         run(python, "-m", "iranrussia.maintenance", command, *rest)

@@ -129,9 +129,9 @@ def _source(cell: dict) -> str:
     return "".join(source) if isinstance(source, list) else source
 
 
-#: Package files no notebook imports: the executor and build commands (they change how a notebook is run and
-#: saved, never what it computes).
-NOT_IMPORTED_BY_NOTEBOOKS = ("iranrussia/maintenance.py",)
+#: Package files no notebook imports: the executor and build commands, and the benchmark (they change how a
+#: notebook is run and saved, never what it computes).
+NOT_IMPORTED_BY_NOTEBOOKS = ("iranrussia/maintenance.py", "iranrussia/bench.py")
 
 
 def package_digests(root: Path = REPO_ROOT) -> dict[str, str]:
