@@ -105,6 +105,9 @@ def main() -> None:
         times["a"], _ = timed("a", [str(jupyter_book), "build", ".", "--all"], a, work / "a.log")
         b = clone(work / "book")
         times["b"], _ = timed("b", [python, "tasks.py", "build", "--force"], b, work / "b.log")
+        status = ["git", "status", "--porcelain", "notebooks"]
+        moved = subprocess.run(status, cwd=b, capture_output=True, text=True, check=True).stdout.split("\n")
+        reproduced = [line for line in moved if line.strip()] == []
         times["c"], _ = timed("c", [python, "tasks.py", "build"], b, work / "c.log")
         times["e"], _ = timed("e", [python, "tasks.py", "test"], b, work / "e.log")
         expected = readers_of(b, EDITED_TABLE)
@@ -136,6 +139,7 @@ def main() -> None:
     same = "the same" if executed == expected else "NOT the same"
     print(f"(d) re-executed: {', '.join(executed) or 'none'}; the notebooks that read {EDITED_TABLE}: ")
     print(f"    {', '.join(expected)} ({same}).")
+    print(f"(b) left every committed notebook byte for byte as it was: {'yes' if reproduced else 'NO'}.")
     print(f"Machine: {machine()}.")
     shutil.rmtree(work, ignore_errors=True)
 
