@@ -193,13 +193,15 @@ RENDER_INPUTS = (
     "_static/*",
     "iranrussia/maintenance.py",
 )
+NOT_RENDERED = ("README.md",)  # matched by a pattern above, but excluded from the book (_config.yml)
 RENDER_STAMP = "_build/render-inputs.json"  # beside _build/html, written after each strict build that passed
 
 
 def render_inputs(root: Path = REPO_ROOT) -> dict[str, str]:
     """Every input of the rendered HTML, path -> sha256."""
     files = sorted({p for pattern in RENDER_INPUTS for p in root.glob(pattern) if p.is_file()})
-    return {_relative(p, root): sha256(p.read_bytes()) for p in files}
+    digests = {_relative(p, root): sha256(p.read_bytes()) for p in files}
+    return {path: digest for path, digest in digests.items() if path not in NOT_RENDERED}
 
 
 def render_changes(output_root: Path, root: Path = REPO_ROOT) -> list[str]:

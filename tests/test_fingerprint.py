@@ -187,6 +187,8 @@ def test_the_render_is_stale_until_a_stamp_matches_every_input(book, tmp_path):
     stamp = output / fingerprint.RENDER_STAMP
     stamp.write_text(json.dumps(fingerprint.render_inputs(book)), encoding="utf-8")
     assert fingerprint.render_changes(output, book) == []
+    (book / "README.md").write_text("Not a page of the book\n", encoding="utf-8")
+    assert fingerprint.render_changes(output, book) == []
     (book / "intro.md").write_text("# Changed\n", encoding="utf-8")
     (book / "_toc.yml").write_text("root: intro\n", encoding="utf-8")
     assert fingerprint.render_changes(output, book) == ["_toc.yml", "intro.md"]
