@@ -97,27 +97,20 @@ def fingerprint_module():
     return module
 
 
-def stale_notebooks() -> dict[str, list[str]]:
-    fingerprint = fingerprint_module()
-    found = {}
-    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
-        changed = fingerprint.changes(fingerprint.read_notebook(path))
-        if changed:
-            found[path.relative_to(ROOT).as_posix()] = changed
-    return found
+def stale_notebooks(fingerprint) -> dict[str, list[str]]:
+    stale = fingerprint.stale(sorted((ROOT / "notebooks").glob("*.ipynb")))
+    return {path.relative_to(ROOT).as_posix(): changed for path, changed in stale.items()}
 
 
 def book_is_up_to_date() -> bool:
     """True (and says so) if no notebook is stale and no input of the HTML changed since the last build."""
     started = time.monotonic()
     fingerprint = fingerprint_module()
-    notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
-    if stale_notebooks():
-        return False
-    if fingerprint.render_changes(ROOT):
+    if stale_notebooks(fingerprint) or fingerprint.render_changes(ROOT):
         return False
     seconds = time.monotonic() - started
-    say(f"up to date: {len(notebooks)} notebooks current, no input of _build/html changed (checked in {seconds:.2f} s)")
+    count = len(list((ROOT / "notebooks").glob("*.ipynb")))
+    say(f"up to date: {count} notebooks current, no input of _build/html changed (checked in {seconds:.2f} s)")
     return True
 
 
@@ -136,7 +129,7 @@ def main(argv: list[str]) -> None:
     elif command == "test":
         # The whole suite re-executes every notebook (nbval) and compares its outputs: a stale one would fail
         # there after minutes. Say which, and what changed, at once.
-        stale = stale_notebooks() if not rest else {}
+        stale = stale_notebooks(fingerprint_module()) if not rest else {}
         for path, changed in stale.items():
             say(f"{path} is stale: {'; '.join(changed)}")
         if stale:

@@ -96,7 +96,11 @@ def note_listing(folder: Path | str, pattern: str, names: list[str]) -> None:
     log = _recording()
     if log:
         key = f"{_relative(folder, REPO_ROOT)}/{pattern}"
-        _append(log, {"path": key, "sha256": sha256("\n".join(sorted(names)).encode("utf-8"))})
+        _append(log, {"path": key, "sha256": _listing_digest(names)})
+
+
+def _listing_digest(names: list[str]) -> str:
+    return sha256("\n".join(sorted(names)).encode("utf-8"))
 
 
 def _append(log: str, record: dict) -> None:
@@ -149,8 +153,7 @@ def file_digest(path: str, root: Path = REPO_ROOT) -> str | None:
         return columns_digest(root / file, columns.split(","))
     if "*" in path.rsplit("/", 1)[-1]:  # a listing (note_listing)
         folder, pattern = path.rsplit("/", 1)
-        names = [p.name for p in (root / folder).glob(pattern)]
-        return sha256("\n".join(sorted(names)).encode("utf-8"))
+        return _listing_digest([p.name for p in (root / folder).glob(pattern)])
     file = root / path
     return sha256(file.read_bytes()) if file.is_file() else None
 
@@ -176,6 +179,16 @@ def changes(notebook: dict, root: Path = REPO_ROOT) -> list[str]:
         current = file_digest(path, root)
         if current != digest:
             found.append(f"{path} ({'gone' if current is None else 'changed'})")
+    return found
+
+
+def stale(paths: list[Path]) -> dict[Path, list[str]]:
+    """The notebooks among ``paths`` whose outputs are out of date, with what changed since they ran."""
+    found = {}
+    for path in paths:
+        changed = changes(read_notebook(path))
+        if changed:
+            found[path] = changed
     return found
 
 

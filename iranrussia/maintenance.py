@@ -76,7 +76,7 @@ def update_book(*, force: bool = False, jobs: int | None = None, output_root: Pa
     """Bring the book up to date: re-execute the stale notebooks (every one with ``force``), ``jobs`` at a time
     (default: one per core), then render strictly unless no input of the HTML changed since the last build."""
     notebooks = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
-    stale = {path: ["--force"] for path in notebooks} if force else stale_notebooks(notebooks)
+    stale = {path: ["--force"] for path in notebooks} if force else fingerprint.stale(notebooks)
     for path, changed in stale.items():
         print(f"[build] {path.relative_to(REPO_ROOT)} is stale: {'; '.join(changed)}", flush=True)
     if stale:
@@ -171,16 +171,6 @@ def execute_notebooks(paths: list[Path], jobs: int = 1) -> None:
     finally:
         if jobs > 1:
             pool.shutdown(cancel_futures=True)
-
-
-def stale_notebooks(paths: list[Path]) -> dict[Path, list[str]]:
-    """The notebooks among ``paths`` whose outputs are out of date, with what changed since they ran."""
-    found = {}
-    for path in paths:
-        changed = fingerprint.changes(fingerprint.read_notebook(path))
-        if changed:
-            found[path] = changed
-    return found
 
 
 def notebook_text(notebook: nbformat.NotebookNode) -> str:
