@@ -161,7 +161,10 @@ def execute_notebooks(paths: list[Path], jobs: int = 1) -> None:
         finished = ((path, execute_notebook(path)) for path in paths)
     else:
         pool = concurrent.futures.ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"))
-        futures = {pool.submit(execute_notebook, path): path for path in paths}
+        # Longest first, so that no long notebook starts last while the other workers sit idle; a notebook's
+        # size on disk (code, prose and outputs) is a fair stand-in for its run time, and deterministic.
+        longest_first = sorted(paths, key=lambda path: path.stat().st_size, reverse=True)
+        futures = {pool.submit(execute_notebook, path): path for path in longest_first}
         finished = ((futures[f], f.result()) for f in concurrent.futures.as_completed(futures))
     try:
         for done, (path, seconds) in enumerate(finished, start=1):

@@ -27,8 +27,43 @@ def scratch_manifests(tmp_path):
     return copy
 
 
+# Work units for pytest-xdist (`--dist loadfile`, see pytest.ini). A notebook's cells run in order in one kernel,
+# and most test files share module fixtures, so each file is one unit; these independent tests are units of
+# their own, to spread the two slowest kinds of work over both workers. (xdist's own `loadgroup` cannot do this
+# under pytest 9: the group it appends to a test's id no longer reaches the scheduler.)
+OWN_UNIT = ("tests/test_browser.py::test_every_page_loads_clean_in_chromium", "tests/test_mutations.py::")
+STALENESS = "tests/test_fingerprint.py::test_committed_notebook"
+
+
+def work_unit(nodeid: str) -> str:
+    return nodeid if nodeid.startswith(OWN_UNIT) else nodeid.split("::", 1)[0]
+
+
+def pytest_xdist_make_scheduler(config, log):
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class BookScheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return work_unit(nodeid)
+
+    return BookScheduling(config, log)
+
+
 def pytest_collection_modifyitems(session, config, items):
     """Run the staleness check first: a notebook whose inputs changed fails in a second, with what changed,
-    instead of after minutes of nbval re-execution."""
-    first = [item for item in items if item.nodeid.startswith("tests/test_fingerprint.py::test_committed_notebook")]
-    items[:] = first + [item for item in items if item not in first]
+    instead of after minutes of nbval re-execution. Then the longest units, so that no long one starts last
+    while the other worker sits idle: notebooks largest first (their size on disk is a fair stand-in for their
+    run time), then the browser tests, then the rest in collection order. xdist hands out units in this order."""
+
+    def rank(item) -> tuple:
+        if item.nodeid.startswith(STALENESS):
+            return (0, 0)
+        if item.nodeid.startswith("notebooks/"):
+            return (1, -item.path.stat().st_size)
+        if item.nodeid.startswith("tests/test_browser"):
+            return (2, 0)
+        return (3, 0)
+
+    items.sort(key=rank)  # stable: within a unit, collection order

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import textwrap
 from pathlib import Path
 
@@ -297,6 +298,43 @@ def test_broken_labelled_enum_is_refused(tmp_path, enum, message):
     with pytest.raises(DataValidationError, match=message) as caught:
         read_manifest("sample", tmp_path / "data")
     assert caught.value.column == "flow"
+
+
+def test_manifests_differing_only_in_their_hash_read_as_wholly_parsed_ones(tmp_path):
+    # read_manifest parses a manifest once apart from its hash line (rehashes are frequent): each read must
+    # still give exactly what a full parse of that manifest's bytes gives.
+    from iranrussia.data import _manifest_from
+
+    data_dir = write_table(tmp_path, csv_of(*GOOD_ROWS))
+    manifest_path = data_dir / "sample.yml"
+    for digest in ("a" * 64, hashlib.sha256(b"other").hexdigest(), "0123456789abcdef" * 4):
+        text = manifest_path.read_text(encoding="utf-8")
+        manifest_path.write_text(re.sub(r"(?m)^sha256:.*$", f"sha256: {digest}", text), encoding="utf-8")
+        got = read_manifest("sample", data_dir)
+        full = _manifest_from.__wrapped__(manifest_path, manifest_path.read_bytes())
+        assert (got.sha256, got.raw) == (digest, full.raw)
+        assert got == full
+    # A second, quoted "sha256" key is not a hash line, and YAML lets the later key win.
+    quoted = hashlib.sha256(b"quoted").hexdigest()
+    manifest_path.write_text(manifest_path.read_text(encoding="utf-8") + f'"sha256": {quoted}\n', encoding="utf-8")
+    assert read_manifest("sample", data_dir).sha256 == quoted
+
+
+@pytest.mark.parametrize(
+    ("hash_text", "message"),
+    [
+        ("1" * 64, "YAML reads an unquoted run of digits as a number"),
+        ("A" * 64, "64 lowercase hex digits"),
+    ],
+    ids=["all-digits", "upper-case"],
+)
+def test_an_odd_hash_line_is_judged_as_a_full_parse_judges_it(tmp_path, hash_text, message):
+    data_dir = write_table(tmp_path, csv_of(*GOOD_ROWS))
+    manifest_path = data_dir / "sample.yml"
+    text = manifest_path.read_text(encoding="utf-8")
+    manifest_path.write_text(re.sub(r"(?m)^sha256:.*$", f"sha256: {hash_text}", text), encoding="utf-8")
+    with pytest.raises(DataValidationError, match=message):
+        read_manifest("sample", data_dir)
 
 
 # ---------------------------------------------------- recording an intended change: the manifest hash ----
