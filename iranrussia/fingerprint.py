@@ -133,9 +133,9 @@ def _source(cell: dict) -> str:
     return "".join(source) if isinstance(source, list) else source
 
 
-#: Package files no notebook imports: the executor and build commands, and the benchmark (they change how a
-#: notebook is run and saved, never what it computes).
-NOT_IMPORTED_BY_NOTEBOOKS = ("iranrussia/maintenance.py", "iranrussia/bench.py")
+#: Package files no notebook imports: the executor and build commands, the benchmark (they change how a
+#: notebook is run and saved, never what it computes) and the data package the build ships beside the HTML.
+NOT_IMPORTED_BY_NOTEBOOKS = ("iranrussia/maintenance.py", "iranrussia/bench.py", "iranrussia/datapackage.py")
 
 
 def package_digests(root: Path = REPO_ROOT) -> dict[str, str]:
@@ -194,7 +194,9 @@ def stale(paths: list[Path]) -> dict[Path, list[str]]:
 
 #: What the rendered HTML is made from: the book's pages and configuration, its local Sphinx extensions and
 #: static files, the bibliography, the pinned packages (Jupyter Book, Sphinx, the theme) and the code that
-#: runs the build. Data tables reach the HTML only through the notebooks' outputs.
+#: runs the build. Data tables reach the pages only through the notebooks' outputs, but the build also ships
+#: them as downloads (_ext/data_downloads.py): the tables, their manifests, the licence files and the
+#: package code that describes them as a data package.
 RENDER_INPUTS = (
     "_config.yml",
     "_toc.yml",
@@ -205,6 +207,13 @@ RENDER_INPUTS = (
     "_ext/*",
     "_static/*",
     "iranrussia/maintenance.py",
+    "data/*.csv",
+    "data/*.yml",
+    "LICENSE*",
+    "CITATION.cff",
+    "iranrussia/datapackage.py",
+    "iranrussia/data.py",  # the manifest reader the descriptor is built with
+    "iranrussia/bibliography.py",  # the cited sources of each resource
 )
 NOT_RENDERED = ("README.md",)  # matched by a pattern above, but excluded from the book (_config.yml)
 RENDER_STAMP = "_build/render-inputs.json"  # beside _build/html, written after each strict build that passed

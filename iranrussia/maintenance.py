@@ -14,6 +14,7 @@ import functools
 import json
 import multiprocessing
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -38,18 +39,48 @@ def build_book(output_root: Path = REPO_ROOT, jobs: int | None = None) -> Path:
 
     Every page is read afresh: an incremental Sphinx build re-reports warnings only for the pages it re-reads,
     which would let a warning slip through on an unchanged one. Sphinx runs in its own process (it changes
-    docutils' global state) and prints its warnings as it finds them; a failed build ends with their count,
-    not a traceback.
+    docutils' global state) and prints its warnings as it finds them, among some sixty lines of progress; a
+    failed build ends with the warnings again, alone, then what to do: never a traceback.
     """
     output_root = Path(output_root)
     html = output_root / "_build" / "html"
     started = time.monotonic()
     jobs = jobs or os.cpu_count() or 1
     command = [sys.executable, "-m", "iranrussia.maintenance", "sphinx", str(output_root), str(jobs)]
-    if subprocess.run(command, cwd=REPO_ROOT).returncode != 0:
-        raise SystemExit("[build] the strict build failed: fix the warnings above (the HTML is incomplete)")
+    returncode, warnings = _run_keeping_stderr(command)
+    if returncode != 0:
+        raise SystemExit(build_failure(warnings))
     print(f"[build] book rendered in {time.monotonic() - started:.1f} s ({jobs} processes): {html / 'index.html'}")
     return html
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _run_keeping_stderr(command: list[str]) -> tuple[int, list[str]]:
+    """Run ``command`` in the repository, its output shown as it comes; return its exit code and the lines it
+    wrote to stderr (where Sphinx writes its warnings and errors, and nothing else), without colour codes."""
+    process = subprocess.Popen(command, cwd=REPO_ROOT, stderr=subprocess.PIPE, text=True, errors="replace")
+    kept = []
+    for line in process.stderr:
+        sys.stderr.write(line)
+        sys.stderr.flush()
+        if line.strip():
+            kept.append(_ANSI.sub("", line.rstrip("\n")))
+    return process.wait(), kept
+
+
+def build_failure(warnings: list[str]) -> str:
+    """The closing message of a failed strict build: its warnings, repeated after Sphinx's progress lines, then
+    what to do."""
+    if not warnings:
+        return "[build] the strict build failed (no warning was printed; see the output above); the HTML is incomplete"
+    shown = "\n".join(f"  {line}" for line in warnings)
+    count = sum("WARNING" in line or "ERROR" in line for line in warnings) or len(warnings)
+    return (
+        f"[build] the strict build failed: {count} warning{'s' if count != 1 else ''} (warnings are errors here):\n"
+        f"{shown}\n[build] fix them and build again; the HTML is incomplete"
+    )
 
 
 def _sphinx(output_root: Path, jobs: int) -> int:

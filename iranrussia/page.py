@@ -8,7 +8,8 @@ independent layer, so that a cell which slipped past the loader still reaches th
   Everything else inserted into Markup, by ``+``, :meth:`Markup.format` or :func:`join`, is escaped first.
 - :func:`escape` backslash-escapes every character MyST could read as markup and flattens line breaks.
 - :func:`markdown_table`, :func:`html_table` and :func:`table_credit` are the chapters' table helpers; they
-  escape each plain-string cell and keep Markup cells as they are.
+  escape each plain-string cell and keep Markup cells as they are. :func:`table_credit` and
+  :func:`table_link` link table names to their sections of the data dictionary.
 
 Usage in a notebook::
 
@@ -212,11 +213,43 @@ def credit_text(tables: Iterable[str], note: str = "", data_dir=None) -> str:
     return f"{text} {note.strip()}".strip()
 
 
+_TABLE_NAME = re.compile(r"[a-z][a-z0-9_]*")
+
+
+def table_name(name: object) -> str:
+    """``name`` if it has a table's name form (lowercase letters, digits, underscores); ``ValueError`` if not.
+
+    A table name goes into a link target and a MyST target verbatim, so it must be unable to carry markup.
+    """
+    if not isinstance(name, str) or not _TABLE_NAME.fullmatch(name):
+        raise ValueError(f"{name!r} is not a table name (lowercase letters, digits and underscores)")
+    return name
+
+
+def table_link(name: str) -> Markup:
+    """The table's name as code, linking to its section of the data dictionary (the label ``table-<name>``).
+
+    A MyST link to ``#table-<name>``: on the dictionary page it resolves to the section's target, from any
+    other page to the same label (as a cross-reference), so the strict build fails if the section is missing.
+    """
+    name = table_name(name)
+    return Markup(f"[{code(name)}](#table-{name})")
+
+
+def credit_markdown(tables: Iterable[str], note: str = "", data_dir=None) -> Markup:
+    """The credit line of :func:`credit_text` in italics (escaped), then the tables' names, each linking to its
+    entry in the data dictionary: ``*Source: …. Data table: [`events`](#table-events).*``."""
+    tables = list(dict.fromkeys(tables))
+    links = Markup(", ").join(table_link(name) for name in tables)
+    label = "Data table" if len(tables) == 1 else "Data tables"
+    return Markup("*{} {}: {}.*").format(credit_text(tables, note, data_dir), label, links)
+
+
 def table_credit(tables: Iterable[str], note: str = ""):
-    """The credit line under a displayed table, in italics, built from the tables' manifests (escaped)."""
+    """The credit line under a displayed table (:func:`credit_markdown`), for display."""
     from IPython.display import Markdown
 
-    return Markdown(emphasis(credit_text(tables, note)))
+    return Markdown(credit_markdown(tables, note))
 
 
 def html_table(frame: pd.DataFrame, uuid: str):

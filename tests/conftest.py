@@ -1,9 +1,9 @@
-"""Fixtures shared by the builder tests, and the order in which the suite runs."""
+"""Fixtures shared by the builder tests, the order in which the suite runs, and what to do when nbval fails."""
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pytest
 
@@ -31,7 +31,11 @@ def scratch_manifests(tmp_path):
 # and most test files share module fixtures, so each file is one unit; these independent tests are units of
 # their own, to spread the two slowest kinds of work over both workers. (xdist's own `loadgroup` cannot do this
 # under pytest 9: the group it appends to a test's id no longer reaches the scheduler.)
-OWN_UNIT = ("tests/test_browser.py::test_every_page_loads_clean_in_chromium", "tests/test_mutations.py::")
+OWN_UNIT = (
+    "tests/test_browser.py::test_every_page_loads_clean_in_chromium",
+    "tests/test_browser.py::test_no_page_scrolls_sideways_and_every_chart_opens_full_size",
+    "tests/test_mutations.py::",
+)
 STALENESS = "tests/test_fingerprint.py::test_committed_notebook"
 
 
@@ -67,3 +71,35 @@ def pytest_collection_modifyitems(session, config, items):
         return (3, 0)
 
     items.sort(key=rank)  # stable: within a unit, collection order
+
+
+# What to do when nbval finds a notebook whose outputs no longer match its code and data: said with the failure
+# itself and once more at the end of the run, naming each such notebook.
+REEXECUTE = "re-execute it: python3 tasks.py build (or python3 tasks.py build --force)"
+
+
+def failed_notebook(nodeid: str) -> str | None:
+    """``notebooks/<name>.ipynb`` if ``nodeid`` is one of nbval's cells of a chapter notebook, else None."""
+    path = PurePosixPath(nodeid.split("::", 1)[0])
+    return str(path) if path.parent.name == "notebooks" and path.suffix == ".ipynb" else None
+
+
+def reexecute_hint(notebook: str) -> str:
+    return f"{notebook} no longer gives its committed outputs: {REEXECUTE}"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    notebook = failed_notebook(report.nodeid)
+    if report.failed and notebook is not None:
+        report.sections.append(("how to fix", reexecute_hint(notebook)))
+    return report
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    failed = sorted({failed_notebook(r.nodeid) for r in terminalreporter.stats.get("failed", [])} - {None})
+    if failed:
+        terminalreporter.section("notebooks to re-execute")
+        for notebook in failed:
+            terminalreporter.write_line(reexecute_hint(notebook))

@@ -1,6 +1,7 @@
 """Take the book as the README's build command makes it (reusing an up-to-date build), serve it on loopback
 and open every page in headless Chromium: each page loads, shows no JavaScript error, has no broken image or
-internal link, and every image carries alt text. The landing page must show the key findings."""
+internal link, and every image carries alt text. The landing page must show the key findings. On a phone
+(390 px wide) as on a desktop (1400 px) no page scrolls sideways, and every chart opens at full size on a tap."""
 
 from __future__ import annotations
 
@@ -234,3 +235,83 @@ def test_ledger_page_shows_every_claim_with_its_verdict_as_rendered_text(site, b
     # roles and escapes are rendered, never shown to the reader as source
     for raw in ("{ref}", "{cite", "{doc}", "\\:", "\\("):
         assert raw not in text, raw
+
+
+#: A phone held upright (an iPhone 12 to 15 is 390 CSS px wide) and a desktop window.
+VIEWPORTS = ({"width": 390, "height": 844}, {"width": 1400, "height": 900})
+
+# The element that sticks out furthest to the right of the viewport without being clipped by a box that scrolls
+# or hides its overflow (such a box, if it is itself too wide, is the one reported), nor fixed to the viewport
+# (the theme's off-canvas sidebars wait there, and fixed boxes do not widen the page). Its right edge counts the
+# text it overflows with (scrollWidth), so an unbreakable string is found in its paragraph. Ties (within a pixel)
+# go to the deepest element, which names the culprit rather than its container.
+WIDEST_OFFENDER = """() => {
+  const limit = window.innerWidth + 1;
+  const free = (e) => {
+    for (let a = e; a && a !== document.documentElement; a = a.parentElement) {
+      const style = getComputedStyle(a);
+      if (style.position === "fixed") return false;
+      if (a !== e && style.overflowX !== "visible") return false;
+    }
+    return true;
+  };
+  let worst = null, right = 0;
+  for (const e of document.body.querySelectorAll("*")) {
+    const box = e.getBoundingClientRect();
+    if (box.width === 0 && box.height === 0) continue;
+    const scrolls = getComputedStyle(e).overflowX !== "visible";  // its scrollWidth is content it keeps inside
+    const edge = scrolls ? box.right : Math.max(box.right, box.left + e.scrollWidth);
+    if (edge > limit && edge >= right - 1 && free(e)) { worst = e; right = Math.max(edge, right); }
+  }
+  if (worst === null) return null;
+  const classes = typeof worst.className === "string" && worst.className.trim()
+    ? "." + worst.className.trim().split(/\\s+/).join(".") : "";
+  const text = (worst.textContent || "").replace(/\\s+/g, " ").trim().slice(0, 60);
+  const tag = `<${worst.tagName.toLowerCase()}${worst.id ? "#" + worst.id : ""}${classes}>`;
+  return `${tag} reaching ${Math.round(right)} px: "${text}"`;
+}"""
+
+# Each figure's image, the link around it (if any) and whether that link leads to the very image file shown.
+FIGURE_LINKS = """() => Array.from(document.querySelectorAll("article figure img")).map((img) => {
+  const link = img.closest("a[href]");
+  return {src: img.getAttribute("src"), alt: img.getAttribute("alt") || "", shown: img.src,
+          href: link ? link.href : null};
+})"""
+
+
+def sideways_scroll(page) -> str | None:
+    """Why the loaded ``page`` scrolls sideways (its width, the viewport's, the widest offender), or None."""
+    width, viewport = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    if width <= viewport:
+        return None
+    offender = page.evaluate(WIDEST_OFFENDER) or "no single element found"
+    return f"{width} px wide in a {viewport} px viewport; widest offender {offender}"
+
+
+@pytest.mark.parametrize("shard", range(SHARDS))
+def test_no_page_scrolls_sideways_and_every_chart_opens_full_size(site, browser, shard):
+    """At 390 px and at 1400 px no page is wider than the window: wide tables and long strings scroll or wrap in
+    their own box. Every figure's image is a link to an image file of the book that exists, the image shown."""
+    html, base = site
+    names = [name for name in pages(html)[shard::SHARDS] if redirect_target(html / name) is None]
+    problems: list[str] = []
+    for viewport in VIEWPORTS:
+        context = browser.new_context(viewport=viewport)
+        for name in names:
+            page = context.new_page()
+            page.goto(base + name, wait_until="load")
+            problem = sideways_scroll(page)
+            if problem:
+                problems.append(f"{name} at {viewport['width']} px: {problem}")
+            if viewport is VIEWPORTS[0]:  # the links do not depend on the window
+                for figure in page.evaluate(FIGURE_LINKS):
+                    where = f"{name}: figure image {figure['src']} ({figure['alt'][:40]}…)"
+                    if figure["href"] is None:
+                        problems.append(f"{where} is not a link: a tap cannot open it at full size")
+                    elif figure["href"] != figure["shown"]:
+                        problems.append(f"{where} links to {figure['href']}, not to the image itself")
+                    elif internal_link_problem(html, base, figure["href"]):
+                        problems.append(f"{where}: {internal_link_problem(html, base, figure['href'])}")
+            page.close()
+        context.close()
+    assert not problems, "\n".join(problems)

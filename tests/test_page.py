@@ -78,6 +78,8 @@ def tokens(markdown: str):
     for token in MYST.parse(markdown):
         yield token
         yield from token.children or []
+        if token.type == "colon_fence" and token.info == "{container} dictionary-columns":
+            yield from tokens(token.content)  # a directive's content is parsed later, by docutils: parse it here
 
 
 def made_from_data(markdown: str, allowed: set[str] = frozenset()) -> list[str]:
@@ -199,10 +201,21 @@ def test_the_data_dictionary_escapes_manifest_text():
             "licence": {"name": hostile, "url": "https://example.org/licence"},
         }
     )
-    markdown = table_markdown(forged, rows=3)
+    markdown = table_markdown(forged, rows=3, coverage=(hostile, hostile))
     allowed = {"strong_open", "strong_close", "code_inline", "link_open", "link_close"}
+    allowed |= {"myst_target", "html_inline", "colon_fence"}
     assert made_from_data(markdown, allowed) == []
     assert [t.attrs["href"] for t in tokens(markdown) if t.type == "link_open"] == ["https://example.org/licence"]
+    # The book's own markup, and only that: the section's target, the download link, the columns' container.
+    assert [t.content for t in tokens(markdown) if t.type == "myst_target"] == ["table-events"]
+    assert [t.content for t in tokens(markdown) if t.type == "html_inline"] == [
+        '<a class="dictionary-download" href="../data/events.csv" download>',
+        "</a>",
+    ]
+    assert [t.info for t in tokens(markdown) if t.type == "colon_fence"] == ["{container} dictionary-columns"]
+    # Every hostile field is shown, as text (HOSTILE has the script twice): title, description, coverage (2),
+    # licence, credit, producer, third-party terms, the column's meaning and unit, the label of "x".
+    assert shown_text(markdown).count("<script>window.__pwned=1</script>") == 2 * 11
     assert "`y` (Plain label)" in markdown  # a labelled enum shows "value (label)"
 
 
