@@ -33,7 +33,7 @@ def scratch_manifests(tmp_path):
 # under pytest 9: the group it appends to a test's id no longer reaches the scheduler.)
 OWN_UNIT = (
     "tests/test_browser.py::test_every_page_loads_clean_in_chromium",
-    "tests/test_browser.py::test_no_page_scrolls_sideways_and_every_chart_opens_full_size",
+    "tests/test_browser.py::test_no_page_scrolls_sideways_on_a_phone",
     "tests/test_mutations.py::",
 )
 STALENESS = "tests/test_fingerprint.py::test_committed_notebook"
