@@ -160,13 +160,13 @@ def test_labels_and_glue_names_are_unique_across_the_book():
 #: Numbers the prose may state without glue: (page, the words around the number as the page has them, why).
 #: "to be glued" marks a quoted figure of the book's data still written by hand; the rest are not data.
 PROSE_NUMBERS_ALLOWED = (
-    ("notebooks/arms-flows.ipynb", "a drone at 0.04 million TIV is not a US$40,000 drone", "to be glued"),
-    ("notebooks/iranian-skepticism.ipynb", "(63.8% favourable)", "to be glued"),
+    ("notebooks/arms-flows.ipynb", "a drone at 0.04 million TIV is not a US$40,000 drone", "a units example"),
+    ("notebooks/iranian-skepticism.ipynb", "(63.8% favourable)", "untraced, so kept out of the data"),
     ("notebooks/iranian-skepticism.ipynb", "sum to well over 100", "100 per cent, the whole of a poll's answers"),
     ("notebooks/oil-competition.ipynb", "from about 2.5 million barrels a day", "to be glued"),
     ("notebooks/oil-competition.ipynb", "between 1.5 and 2 million barrels a day", "to be glued"),
     ("notebooks/trade-trajectory.ipynb", "the 15 Mt eastern-route capacity target", "to be glued"),
-    ("notebooks/trade-trajectory.ipynb", 'often rounded ("about 4 billion")', "to be glued"),
+    ("notebooks/trade-trajectory.ipynb", 'often rounded ("about 4 billion")', "an example of rounding, not data"),
     ("notebooks/western-policy.ipynb", "started the 30-day", "the fixed term of Resolution 2231's snapback procedure"),
     ("notebooks/western-policy.ipynb", "a score from 0 to 3", "the scale the book scores on (policy_option_scores)"),
     ("notebooks/western-policy.ipynb", "criterion 0, 1, 2 or 3", "the grid of weights the sensitivity view runs over"),
