@@ -20,9 +20,9 @@ import unicodedata
 import urllib.parse
 from pathlib import Path
 
-import yaml
 from markdown_it import MarkdownIt
 
+from iranrussia.citation import author_names, read_citation
 from iranrussia.page import Markup, code, escape, link
 
 CITE_DOCNAME = "cite"
@@ -38,17 +38,6 @@ TEXT_LICENCE = ("CC BY 4.0", "https://creativecommons.org/licenses/by/4.0/")  # 
 LICENCE_HEADING_SHIFT = 2  # LICENSE-DATA.md's "#" sits under the page's "##" Licences section: it becomes <h3>
 
 
-def read_citation(path: Path) -> dict:
-    """CITATION.cff as a mapping; ``ValueError`` if it is not one or lacks what the page needs."""
-    cff = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    if not isinstance(cff, dict):
-        raise ValueError(f"{path}: not a YAML mapping")
-    missing = [key for key in ("title", "authors", "version", "date-released") if not cff.get(key)]
-    if missing:
-        raise ValueError(f"{path}: no {', '.join(missing)}")
-    return cff
-
-
 def repository_address(cff: dict) -> str | None:
     """The git repository's http(s) address, if CITATION.cff gives one (``repository-code``, else ``url``)."""
     for key in ("repository-code", "url"):
@@ -62,19 +51,8 @@ def _release_date(cff: dict) -> str:
     return str(cff["date-released"])  # YAML gives a date object for an unquoted date: str() is its ISO form
 
 
-def _author_names(cff: dict) -> list[str]:
-    names = []
-    for author in cff["authors"]:
-        if author.get("name"):  # an entity
-            names.append(str(author["name"]))
-        else:
-            parts = (author.get(key) for key in ("given-names", "name-particle", "family-names", "name-suffix"))
-            names.append(" ".join(str(part) for part in parts if part))
-    return names
-
-
 def plain_citation(cff: dict) -> str:
-    authors = _author_names(cff)
+    authors = author_names(cff)
     who = authors[0] if len(authors) == 1 else ", ".join(authors[:-1]) + " and " + authors[-1]
     released = _release_date(cff)
     text = f"{who} ({released[:4]}). {cff['title']} (version {cff['version']}), released {released}."
@@ -158,7 +136,7 @@ def cite_page(cff: dict, licence_markdown: str, docname: str = CITE_DOCNAME) -> 
     address = repository_address(cff)
     facts = [
         Markup("- **Title:** *{}*").format(cff["title"]),
-        Markup("- **Authors:** {}").format(", ".join(_author_names(cff))),
+        Markup("- **Authors:** {}").format(", ".join(author_names(cff))),
         Markup("- **Version:** {}").format(cff["version"]),
         Markup("- **Released:** {}").format(_release_date(cff)),
     ]

@@ -28,9 +28,8 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .bibliography import Entry, read_bibliography
+from .citation import author_names, read_citation
 from .data import Column, Manifest, read_manifest, split_source_keys, table_names
 from .paths import BIBLIOGRAPHY, DATA_DIR, REPO_ROOT
 
@@ -240,15 +239,11 @@ def resource(manifest: Manifest, entries: dict[str, Entry]) -> dict[str, Any]:
     return described
 
 
-def _citation(root: Path) -> dict[str, Any]:
-    return yaml.safe_load((Path(root) / "CITATION.cff").read_text(encoding="utf-8"))
-
-
 def descriptor(
     data_dir: Path = DATA_DIR, *, root: Path = REPO_ROOT, bibliography: Path = BIBLIOGRAPHY
 ) -> dict[str, Any]:
     """The ``datapackage.json`` of every table in ``data_dir``, book-level facts from ``root``'s CITATION.cff."""
-    citation = _citation(root)
+    citation = read_citation(Path(root) / "CITATION.cff")
     entries = read_bibliography(bibliography)
     released = citation["date-released"]
     released = released if isinstance(released, dt.date) else dt.date.fromisoformat(str(released))
@@ -265,7 +260,7 @@ def descriptor(
         "created": f"{released.isoformat()}T00:00:00Z",
         "keywords": list(citation.get("keywords", [])),
         "licenses": [{"name": "CC-BY-4.0", "path": CC_BY_4_URL, "title": "Creative Commons Attribution 4.0"}],
-        "contributors": [{"title": author["name"], "role": "author"} for author in citation["authors"]],
+        "contributors": [{"title": name, "role": "author"} for name in author_names(citation)],
         "resources": [resource(read_manifest(name, data_dir), entries) for name in table_names(data_dir)],
     }
 

@@ -135,7 +135,12 @@ def _source(cell: dict) -> str:
 
 #: Package files no notebook imports: the executor and build commands, the benchmark (they change how a
 #: notebook is run and saved, never what it computes) and the data package the build ships beside the HTML.
-NOT_IMPORTED_BY_NOTEBOOKS = ("iranrussia/maintenance.py", "iranrussia/bench.py", "iranrussia/datapackage.py")
+NOT_IMPORTED_BY_NOTEBOOKS = (
+    "iranrussia/maintenance.py",
+    "iranrussia/bench.py",
+    "iranrussia/datapackage.py",
+    "iranrussia/citation.py",
+)
 
 
 def package_digests(root: Path = REPO_ROOT) -> dict[str, str]:
@@ -212,6 +217,7 @@ RENDER_INPUTS = (
     "LICENSE*",
     "CITATION.cff",
     "iranrussia/datapackage.py",
+    "iranrussia/citation.py",  # the book's title and authors, on the Cite page and in the package
     "iranrussia/data.py",  # the manifest reader the descriptor is built with
     "iranrussia/bibliography.py",  # the cited sources of each resource
 )
