@@ -1006,20 +1006,24 @@ def cell_text(series: pd.Series) -> pd.Series:
     return series.astype(object).map(_csv_cell)
 
 
+def _ref_where(manifest: Manifest, ref: RowRef) -> tuple[tuple[str, str], ...]:
+    """The (column, cell text) pairs ``ref`` asks of a row: ``table:KEY`` is a condition on the one-column key."""
+    if not ref.by_key:
+        return ref.where
+    if len(manifest.primary_key) != 1:
+        raise KeyError(
+            f"table {ref.table} has the composite key {list(manifest.primary_key)}; write "
+            f"{ref.table}[{'=…,'.join(manifest.primary_key)}=…]"
+        )
+    return ((manifest.primary_key[0], ref.where[0][1]),)
+
+
 def select_rows(frame: pd.DataFrame, ref: RowRef, texts: dict[str, pd.Series] | None = None) -> pd.DataFrame:
     """The rows of a loaded table that ``ref`` names (``KeyError`` naming the column if it has no such column).
 
     ``texts``, if given, keeps each column's cell text between calls on the same frame: a table of hundreds of
     references would otherwise write the same columns back as text for every one of them."""
-    manifest: Manifest = frame.attrs["manifest"]
-    where = ref.where
-    if ref.by_key:
-        if len(manifest.primary_key) != 1:
-            raise KeyError(
-                f"table {ref.table} has the composite key {list(manifest.primary_key)}; write "
-                f"{ref.table}[{'=…,'.join(manifest.primary_key)}=…]"
-            )
-        where = ((manifest.primary_key[0], ref.where[0][1]),)
+    where = _ref_where(frame.attrs["manifest"], ref)
     mask = pd.Series(True, index=frame.index)
     for column, value in where:
         if column not in frame.columns:
@@ -1032,6 +1036,26 @@ def select_rows(frame: pd.DataFrame, ref: RowRef, texts: dict[str, pd.Series] | 
             text = texts[column] = cell_text(frame[column])
         mask &= text == value
     return frame[mask]
+
+
+def _row_ref_found(
+    frame: pd.DataFrame,
+    ref: RowRef,
+    texts: dict[str, pd.Series],
+    present: dict[tuple[str, tuple[str, ...]], set[tuple[str, ...]]],
+) -> bool:
+    """Whether any row of ``frame`` is one ``ref`` names: :func:`select_rows`'s answer, by a set lookup."""
+    where = _ref_where(frame.attrs["manifest"], ref)
+    columns = tuple(column for column, _ in where)
+    lookup = present.get((ref.table, columns))
+    if lookup is None:
+        for column in columns:
+            if column not in frame.columns:
+                raise KeyError(f"table {ref.table} has no column {column!r}")
+            if column not in texts:
+                texts[column] = cell_text(frame[column])
+        lookup = present[(ref.table, columns)] = set(zip(*(texts[c].tolist() for c in columns)))
+    return tuple(value for _, value in where) in lookup
 
 
 def _check_row_refs(
@@ -1048,6 +1072,9 @@ def _check_row_refs(
     tables: dict[str, pd.DataFrame] = {}
     compared: dict[str, set[str]] = {}
     texts: dict[str, dict[str, pd.Series]] = {}
+    # (table, columns) -> the tuples of cell text its rows hold in those columns: a reference is checked by one
+    # set lookup instead of a scan of the table (the claims table holds hundreds of references).
+    present: dict[tuple[str, tuple[str, ...]], set[tuple[str, ...]]] = {}
     for line, values in typed:
         row_key = ", ".join(f"{c}={values[c]}" for c in manifest.primary_key)
         for column in ref_columns:
@@ -1084,10 +1111,10 @@ def _check_row_refs(
                 key = tables[ref.table].attrs["manifest"].primary_key
                 compared.setdefault(ref.table, set()).update(key if ref.by_key else (c for c, _ in ref.where))
                 try:
-                    matched = select_rows(tables[ref.table], ref, texts.setdefault(ref.table, {}))
+                    found = _row_ref_found(tables[ref.table], ref, texts.setdefault(ref.table, {}), present)
                 except KeyError as err:
                     raise fail("row-ref-column", f"reference {ref.text!r}: {err.args[0]}") from None
-                if matched.empty:
+                if not found:
                     raise fail("row-ref-missing", f"reference {ref.text!r}: table {ref.table} has no such row")
     for name, columns in compared.items():
         note_columns(tables[name].attrs["manifest"].path, sorted(columns))

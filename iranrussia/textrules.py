@@ -49,6 +49,8 @@ _ADVICE = {
     "image": ("Markdown image syntax", "remove it; tables hold text only"),
     "link": ("Markdown link syntax", "cite the source in the source column (or rephrase the brackets)"),
 }
+# Every alternative above needs one of these characters: most cells hold none, and skip the search.
+_MARKUP_CHARACTERS = frozenset("<&:`~{![")
 # With ``markup: inline``: links to http(s) addresses are allowed, nothing else of the list above.
 _INLINE_LINK = re.compile(r"(?<!!)\[(?P<text>[^\[\]]+)\]\((?P<url>[^\s()]+)\)")
 
@@ -85,6 +87,8 @@ def markup_problem(text: str, option: str | None = None) -> str | None:
                 return f"in the text of the link at character {link.start() + 1}, {inner}"
         # Blank the allowed links out, keeping the length, so positions still count in the cell's own text.
         text = _INLINE_LINK.sub(lambda m: " " * len(m.group(0)), text)
+    if _MARKUP_CHARACTERS.isdisjoint(text):
+        return None
     match = _MARKUP.search(text)
     if match is None:
         return None
