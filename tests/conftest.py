@@ -31,15 +31,19 @@ def scratch_manifests(tmp_path):
 # and most test files share module fixtures, so each file is one unit; these independent tests are units of
 # their own, to spread the two slowest kinds of work over both workers. (xdist's own `loadgroup` cannot do this
 # under pytest 9: the group it appends to a test's id no longer reaches the scheduler.)
-OWN_UNIT = (
-    "tests/test_browser.py::test_every_page_loads_clean_in_chromium",
-    "tests/test_browser.py::test_no_page_scrolls_sideways_on_a_phone",
-    "tests/test_mutations.py::",
+OWN_UNIT = ("tests/test_mutations.py::",)
+# The desktop and phone checks of one shard of the pages read the same single load of each page (see
+# test_browser.page_readings): one unit per shard, so the worker that reads a shard also checks it.
+PAGE_SHARD = re.compile(
+    r"tests/test_browser\.py::test_(every_page_loads_clean_in_chromium|no_page_scrolls_sideways_on_a_phone)\[(\d+)\]"
 )
 STALENESS = "tests/test_fingerprint.py::test_committed_notebook"
 
 
 def work_unit(nodeid: str) -> str:
+    shard = PAGE_SHARD.fullmatch(nodeid)
+    if shard:
+        return f"tests/test_browser.py::pages[{shard[2]}]"
     return nodeid if nodeid.startswith(OWN_UNIT) else nodeid.split("::", 1)[0]
 
 

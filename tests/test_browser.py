@@ -1,13 +1,15 @@
 """Take the book as the README's build command makes it (reusing an up-to-date build), serve it on loopback
 and open every page in headless Chromium: each page loads, shows no JavaScript error, has no broken image or
 internal link, and every image carries alt text. The landing page must show the key findings. On a phone
-(390 px wide) as on a desktop (1400 px) no page scrolls sideways, and every chart opens at full size on a tap."""
+(390 px wide) as on a desktop (1400 px) no page scrolls sideways, and every chart opens at full size on a tap.
+Each page is loaded once per test run (see page_readings) and what every check needs is read in that load."""
 
 from __future__ import annotations
 
 import fcntl
 import functools
 import http.server
+import json
 import threading
 import urllib.parse
 from html.parser import HTMLParser
@@ -148,63 +150,114 @@ def test_book_has_the_expected_pages(site):
         assert required in found
 
 
-SHARDS = 2  # the pages are shared out between this many tests, which parallel workers run side by side
+SHARDS = 2  # the pages are shared out between this many collections, which parallel workers run side by side
+
+# What the tests of tests/test_cite.py read of each page (footer, links, headings, text), taken in the same load.
+READ_PAGE = """() => ({
+    footer: [...document.querySelectorAll('footer .book-licence')].map(e => e.innerText),
+    citeLinks: [...document.querySelectorAll('footer a.cite-reuse-link')].map(e => e.href),
+    mainLinks: [...document.querySelectorAll('main a[href]')].map(e => e.href),
+    h2: [...document.querySelectorAll('article h2')].map(e => e.innerText.replace('#', '').trim()),
+    article: (document.querySelector('article') || document.body).innerText.trim(),
+})"""
+
+IMAGES = """els => els.map(e => ({src: e.getAttribute('src'), alt: (e.getAttribute('alt') || '').trim(),
+  loaded: e.complete && e.naturalWidth > 0}))"""
+
+
+def read_page(context, base: str, name: str) -> dict:
+    """Everything the browser tests check of one page, from a single load: opened at desktop width, read, then
+    narrowed to a phone's width and measured again. Narrowing the loaded page is what a phone shows because
+    the book's layout is CSS alone (its media queries re-apply on resize) and it ships no script that sizes
+    anything at load time. A page load costs about a second; before, each page was loaded three times."""
+    page = context.new_page()
+    errors: list[str] = []
+    external: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(f"JS exception: {exc}"))
+    page.on("console", lambda msg: errors.append(f"console error: {msg.text}") if msg.type == "error" else None)
+    page.on("requestfailed", lambda req: errors.append(f"request failed: {req.url}"))
+    # The book must read offline: a page that fetches anything from outside the site is a defect.
+    page.on("request", lambda req: None if req.url.startswith((base, "data:", "blob:")) else external.append(req.url))
+    response = page.goto(base + name, wait_until="load")
+    reading = {
+        "status": response.status if response is not None else None,
+        "ok": response is not None and response.ok,
+        "images": page.eval_on_selector_all("img", IMAGES),
+        "hrefs": page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)"),
+        "figures": page.evaluate(FIGURE_LINKS),
+        "shown": page.evaluate(READ_PAGE),
+        "sideways": {str(DESKTOP["width"]): sideways_scroll(page)},
+    }
+    page.set_viewport_size(PHONE)
+    reading["sideways"][str(PHONE["width"])] = sideways_scroll(page)
+    page.close()
+    reading["errors"], reading["external"] = errors, external
+    return reading
+
+
+def read_shard(browser, html: Path, base: str, shard: int) -> dict[str, dict]:
+    """Page name -> its reading, for this shard's pages other than redirect stubs."""
+    context = browser.new_context(viewport=DESKTOP)
+    names = [name for name in pages(html)[shard::SHARDS] if redirect_target(html / name) is None]
+    readings = {name: read_page(context, base, name) for name in names}
+    context.close()
+    return readings
+
+
+@pytest.fixture(scope="module")
+def page_readings(site, browser, tmp_path_factory, worker_id):
+    """``readings(shard) -> (base, {page: reading})``: each shard's pages are read once per test run and kept, as
+    JSON, in the run's shared folder, so the page, phone and Cite tests on any worker use the same single load
+    of each page (a worker that needs a shard another is reading waits for it). ``base`` is the address the
+    pages were read at, which links in the readings start with."""
+    html, base = site
+    run_dir = tmp_path_factory.getbasetemp()
+    run_dir = run_dir if worker_id == "master" else run_dir.parent
+
+    def readings(shard: int) -> tuple[str, dict[str, dict]]:
+        kept = run_dir / f"page-readings-{shard}.json"
+        with open(run_dir / f"page-readings-{shard}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not kept.exists():
+                found = {"base": base, "html": str(html), "pages": read_shard(browser, html, base, shard)}
+                temporary = kept.with_suffix(".tmp")
+                temporary.write_text(json.dumps(found), encoding="utf-8")
+                temporary.replace(kept)
+        found = json.loads(kept.read_text(encoding="utf-8"))
+        assert found["html"] == str(html), "the readings are of another build of the book"
+        return found["base"], found["pages"]
+
+    return readings
 
 
 @pytest.mark.parametrize("shard", range(SHARDS))
-def test_every_page_loads_clean_in_chromium(site, browser, shard):
-    html, base = site
+def test_every_page_loads_clean_in_chromium(site, page_readings, shard):
+    html, _ = site
+    base, readings = page_readings(shard)
     problems: list[str] = []
-    external: set[str] = set()
-    # One load per page serves every desktop check; the phone width has its own pass (below).
-    desktop = browser.new_context(viewport=DESKTOP)
+    external: list[str] = []
     for name in pages(html)[shard::SHARDS]:
         target = redirect_target(html / name)
-        if target is not None:
-            if not (html / Path(name).parent / target).is_file():
-                problems.append(f"{name}: redirects to missing {target}")
-            continue
-        page = desktop.new_page()
-        errors: list[str] = []
-        # Handlers bind this page's list and name (defaults), not whatever the loop variables later hold.
-        page.on("pageerror", lambda exc, errors=errors: errors.append(f"JS exception: {exc}"))
-        page.on(
-            "console",
-            lambda msg, errors=errors: errors.append(f"console error: {msg.text}") if msg.type == "error" else None,
-        )
-        page.on("requestfailed", lambda req, errors=errors: errors.append(f"request failed: {req.url}"))
-        # The book must read offline: a page that fetches anything from outside the site is a defect.
-        page.on(
-            "request",
-            lambda req, name=name: (
-                None if req.url.startswith((base, "data:", "blob:")) else external.add(f"{name}: {req.url}")
-            ),
-        )
-        response = page.goto(base + name, wait_until="load")
-        if response is None or not response.ok:
-            problems.append(f"{name}: HTTP {response.status if response else 'no response'}")
-        images = page.eval_on_selector_all(
-            "img",
-            "els => els.map(e => ({src: e.getAttribute('src'), alt: (e.getAttribute('alt') || '').trim(),"
-            " loaded: e.complete && e.naturalWidth > 0}))",
-        )
-        for image in images:
+        if target is not None and not (html / Path(name).parent / target).is_file():
+            problems.append(f"{name}: redirects to missing {target}")
+    for name, seen in readings.items():
+        if not seen["ok"]:
+            problems.append(f"{name}: HTTP {seen['status'] or 'no response'}")
+        for image in seen["images"]:
             if not image["loaded"]:
                 problems.append(f"{name}: broken image {image['src']}")
             if not image["alt"] or image["alt"].lower().startswith(("<figure", "../", "_images")):
                 problems.append(f"{name}: image {image['src']} has no real alt text")
-        for href in page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)"):
+        for href in seen["hrefs"]:
             if href.startswith(base):
                 problem = internal_link_problem(html, base, href)
                 if problem:
                     problems.append(f"{name}: broken link {problem}")
-        problems.extend(f"{name}: {e}" for e in errors)
-        sideways = sideways_scroll(page)
-        if sideways:
-            problems.append(f"{name} at {DESKTOP['width']} px: {sideways}")
-        problems.extend(figure_link_problems(page, html, base, name))
-        page.close()
-    desktop.close()
+        problems.extend(f"{name}: {e}" for e in seen["errors"])
+        if seen["sideways"][str(DESKTOP["width"])]:
+            problems.append(f"{name} at {DESKTOP['width']} px: {seen['sideways'][str(DESKTOP['width'])]}")
+        problems.extend(figure_link_problems(seen["figures"], html, base, name))
+        external.extend(f"{name}: {url}" for url in seen["external"])
     assert not problems, "\n".join(problems)
     # The book is self-contained: nothing it needs to render lives off the machine.
     assert not external, f"pages reached outside the book: {sorted(external)}"
@@ -295,10 +348,11 @@ def sideways_scroll(page) -> str | None:
     return f"{width} px wide in a {viewport} px viewport; widest offender {offender}"
 
 
-def figure_link_problems(page, html: Path, base: str, name: str) -> list[str]:
-    """Each figure's image must be a link to the very image file shown, which exists: a tap opens it full size."""
+def figure_link_problems(figures: list[dict], html: Path, base: str, name: str) -> list[str]:
+    """Each figure's image (``figures`` as FIGURE_LINKS reads them) must be a link to the very image file shown,
+    which exists: a tap opens it full size."""
     problems = []
-    for figure in page.evaluate(FIGURE_LINKS):
+    for figure in figures:
         where = f"{name}: figure image {figure['src']} ({figure['alt'][:40]}…)"
         if figure["href"] is None:
             problems.append(f"{where} is not a link: a tap cannot open it at full size")
@@ -310,19 +364,14 @@ def figure_link_problems(page, html: Path, base: str, name: str) -> list[str]:
 
 
 @pytest.mark.parametrize("shard", range(SHARDS))
-def test_no_page_scrolls_sideways_on_a_phone(site, browser, shard):
+def test_no_page_scrolls_sideways_on_a_phone(page_readings, shard):
     """At 390 px no page is wider than the window: wide tables and long strings scroll or wrap in their own box.
     (The same check at 1400 px, and that every chart opens full size, run in the page test above.)"""
-    html, base = site
-    names = [name for name in pages(html)[shard::SHARDS] if redirect_target(html / name) is None]
-    problems: list[str] = []
-    context = browser.new_context(viewport=PHONE)
-    for name in names:
-        page = context.new_page()
-        page.goto(base + name, wait_until="load")
-        problem = sideways_scroll(page)
-        if problem:
-            problems.append(f"{name} at {PHONE['width']} px: {problem}")
-        page.close()
-    context.close()
+    _, readings = page_readings(shard)
+    problems = [
+        f"{name} at {PHONE['width']} px: {seen['sideways'][str(PHONE['width'])]}"
+        for name, seen in readings.items()
+        if seen["sideways"][str(PHONE["width"])]
+    ]
+    assert readings, "no page was read"
     assert not problems, "\n".join(problems)

@@ -20,7 +20,7 @@ from myst_parser.parsers.mdit import create_md_parser
 from pybtex.database import parse_string
 from pybtex.richtext import Text
 from pybtex.style.formatting import BaseStyle
-from test_browser import browser, pages, redirect_target, site  # noqa: F401 - fixtures used by name
+from test_browser import SHARDS, browser, page_readings, site  # noqa: F401 - fixtures used by name
 
 from iranrussia.bibliography import read_bibliography
 from iranrussia.paths import NOTEBOOKS_DIR, REPO_ROOT
@@ -167,28 +167,23 @@ def test_footer_names_the_licences_of_licence_data_and_citation_cff():
     assert f">{CITATION['license']}</a>" in footer and 'href="../cite.html"' in footer
 
 
-# In the built book, in Chromium: each page is opened once, and what the tests below read is kept.
-
-READ_PAGE = """() => ({
-    footer: [...document.querySelectorAll('footer .book-licence')].map(e => e.innerText),
-    citeLinks: [...document.querySelectorAll('footer a.cite-reuse-link')].map(e => e.href),
-    mainLinks: [...document.querySelectorAll('main a[href]')].map(e => e.href),
-    h2: [...document.querySelectorAll('article h2')].map(e => e.innerText.replace('#', '').trim()),
-    article: (document.querySelector('article') || document.body).innerText.trim(),
-})"""
+# In the built book, in Chromium: what the tests below read of each page was taken in the single load of it that
+# serves every browser test (test_browser.page_readings).
 
 
 @pytest.fixture(scope="module")
-def shown(site, browser):  # noqa: F811
-    """Page name -> what Chromium shows of it (footer, links, headings, text), for every page but redirect stubs."""
-    html, base = site
+def shown(site, page_readings):  # noqa: F811
+    """Page name -> what Chromium shows of it (footer, links, headings, text), every page but redirect stubs. Links
+    are given at this worker's address of the book (``site``), whichever worker's server the page was read from."""
+    _, base = site
     found = {}
-    for name in pages(html):
-        if redirect_target(html / name) is None:
-            page = browser.new_page()
-            page.goto(base + name, wait_until="load")
-            found[name] = page.evaluate(READ_PAGE)
-            page.close()
+    for shard in range(SHARDS):
+        read_at, readings = page_readings(shard)
+        for name, reading in readings.items():
+            seen = dict(reading["shown"])
+            for key in ("citeLinks", "mainLinks"):
+                seen[key] = [base + link[len(read_at) :] if link.startswith(read_at) else link for link in seen[key]]
+            found[name] = seen
     return found
 
 
