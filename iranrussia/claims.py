@@ -17,7 +17,7 @@ from functools import cache, lru_cache
 import pandas as pd
 
 from .bibliography import read_bibliography
-from .data import cell_text, load, parse_row_refs, select_rows
+from .data import RowFinder, cell_texts, load, parse_row_refs
 from .page import cite, code, escape, strong
 
 VERDICTS = ("supported", "partly supported", "not supported", "cannot tell", "not yet testable")
@@ -137,23 +137,19 @@ def load_claims() -> pd.DataFrame:
 
 
 @cache
-def _table(name: str) -> tuple[pd.DataFrame, dict]:
-    """A referenced table, loaded once per process, with the cell texts select_rows keeps for it."""
-    return load(name), {}
+def _table(name: str) -> RowFinder:
+    """A referenced table, loaded once per process, with the lookups that find the rows references name."""
+    return RowFinder(load(name))
 
 
 def evidence(cell: str | None) -> list[tuple[str, str, pd.DataFrame]]:
     """(table, reference text, matching rows) for each reference in an evidence cell, in the cell's order."""
-    found = []
-    for ref in parse_row_refs(cell):
-        table, texts = _table(ref.table)
-        found.append((ref.table, ref.text, select_rows(table, ref, texts)))
-    return found
+    return [(ref.table, ref.text, _table(ref.table).select(ref)) for ref in parse_row_refs(cell)]
 
 
 def row_labels(table: str, rows: pd.DataFrame, width: int = 170) -> list[str]:
     """A one-line name for each evidence row, built from its own cells (plain text, not yet escaped)."""
-    text = {c: cell_text(rows[c]).tolist() for c in rows.columns}
+    text = cell_texts(rows)
     manifest = rows.attrs.get("manifest")
     for column in manifest.columns if manifest is not None else ():
         # quantities with thousands separators (6,600 drones); years and other counters of time as written
@@ -180,7 +176,7 @@ def _quantity(value) -> str:
 
 def evidence_text(rows: pd.DataFrame) -> str:
     """All the cells of the evidence rows as one text (for checking that quoted figures come from them)."""
-    return " ".join(" ".join(cell_text(rows[c]).tolist()) for c in rows.columns)
+    return " ".join(" ".join(texts) for texts in cell_texts(rows).values())
 
 
 def figures(text: str) -> set[float]:

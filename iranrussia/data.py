@@ -1006,6 +1006,13 @@ def cell_text(series: pd.Series) -> pd.Series:
     return series.astype(object).map(_csv_cell)
 
 
+def cell_texts(frame: pd.DataFrame) -> dict[str, list[str]]:
+    """Every column of ``frame`` as :func:`cell_text` writes it, as lists: one conversion of the whole frame, for
+    the many small frames (a reference's rows) where pandas' per-column overhead is most of the cost."""
+    rows = frame.to_numpy(dtype=object)
+    return {column: [_csv_cell(value) for value in rows[:, i]] for i, column in enumerate(frame.columns)}
+
+
 def _ref_where(manifest: Manifest, ref: RowRef) -> tuple[tuple[str, str], ...]:
     """The (column, cell text) pairs ``ref`` asks of a row: ``table:KEY`` is a condition on the one-column key."""
     if not ref.by_key:
@@ -1018,44 +1025,51 @@ def _ref_where(manifest: Manifest, ref: RowRef) -> tuple[tuple[str, str], ...]:
     return ((manifest.primary_key[0], ref.where[0][1]),)
 
 
-def select_rows(frame: pd.DataFrame, ref: RowRef, texts: dict[str, pd.Series] | None = None) -> pd.DataFrame:
-    """The rows of a loaded table that ``ref`` names (``KeyError`` naming the column if it has no such column).
+class RowFinder:
+    """Finds the rows of one loaded table that references name, by dictionary lookup: each compared column is
+    written back as cell text once, and each set of compared columns is indexed once (tables of hundreds of
+    references would otherwise scan the referenced table, through pandas, for every one of them)."""
 
-    ``texts``, if given, keeps each column's cell text between calls on the same frame: a table of hundreds of
-    references would otherwise write the same columns back as text for every one of them."""
+    def __init__(self, frame: pd.DataFrame):
+        self.frame = frame
+        self._texts: dict[str, list[str]] = {}
+        self._rows: dict[tuple[str, ...], dict[tuple[str, ...], list[int]]] = {}
+
+    def texts(self, column: str) -> list[str]:
+        """The column's cells as the data contract writes them, in row order."""
+        if column not in self._texts:
+            self._texts[column] = cell_text(self.frame[column]).tolist()
+        return self._texts[column]
+
+    def positions(self, ref: RowRef) -> list[int]:
+        """The row positions ``ref`` names, in table order (``KeyError`` naming the column if there is no such)."""
+        where = _ref_where(self.frame.attrs["manifest"], ref)
+        columns = tuple(column for column, _ in where)
+        rows = self._rows.get(columns)
+        if rows is None:
+            for column in columns:
+                if column not in self.frame.columns:
+                    raise KeyError(f"table {ref.table} has no column {column!r}")
+            rows = self._rows[columns] = {}
+            for position, values in enumerate(zip(*(self.texts(c) for c in columns))):
+                rows.setdefault(values, []).append(position)
+        return rows.get(tuple(value for _, value in where), [])
+
+    def select(self, ref: RowRef) -> pd.DataFrame:
+        """The rows ``ref`` names, as :func:`select_rows` gives them."""
+        return self.frame.iloc[self.positions(ref)]
+
+
+def select_rows(frame: pd.DataFrame, ref: RowRef) -> pd.DataFrame:
+    """The rows of a loaded table that ``ref`` names (``KeyError`` naming the column if it has no such column).
+    For many references into one table, a :class:`RowFinder` answers each by a lookup."""
     where = _ref_where(frame.attrs["manifest"], ref)
     mask = pd.Series(True, index=frame.index)
     for column, value in where:
         if column not in frame.columns:
             raise KeyError(f"table {ref.table} has no column {column!r}")
-        if texts is None:
-            text = cell_text(frame[column])
-        elif column in texts:
-            text = texts[column]
-        else:
-            text = texts[column] = cell_text(frame[column])
-        mask &= text == value
+        mask &= cell_text(frame[column]) == value
     return frame[mask]
-
-
-def _row_ref_found(
-    frame: pd.DataFrame,
-    ref: RowRef,
-    texts: dict[str, pd.Series],
-    present: dict[tuple[str, tuple[str, ...]], set[tuple[str, ...]]],
-) -> bool:
-    """Whether any row of ``frame`` is one ``ref`` names: :func:`select_rows`'s answer, by a set lookup."""
-    where = _ref_where(frame.attrs["manifest"], ref)
-    columns = tuple(column for column, _ in where)
-    lookup = present.get((ref.table, columns))
-    if lookup is None:
-        for column in columns:
-            if column not in frame.columns:
-                raise KeyError(f"table {ref.table} has no column {column!r}")
-            if column not in texts:
-                texts[column] = cell_text(frame[column])
-        lookup = present[(ref.table, columns)] = set(zip(*(texts[c].tolist() for c in columns)))
-    return tuple(value for _, value in where) in lookup
 
 
 def _check_row_refs(
@@ -1070,11 +1084,8 @@ def _check_row_refs(
     with unrecorded():
         known = set(table_names(data_dir))
     tables: dict[str, pd.DataFrame] = {}
+    finders: dict[str, RowFinder] = {}  # the claims table holds hundreds of references: each is one lookup
     compared: dict[str, set[str]] = {}
-    texts: dict[str, dict[str, pd.Series]] = {}
-    # (table, columns) -> the tuples of cell text its rows hold in those columns: a reference is checked by one
-    # set lookup instead of a scan of the table (the claims table holds hundreds of references).
-    present: dict[tuple[str, tuple[str, ...]], set[tuple[str, ...]]] = {}
     for line, values in typed:
         row_key = ", ".join(f"{c}={values[c]}" for c in manifest.primary_key)
         for column in ref_columns:
@@ -1108,10 +1119,11 @@ def _check_row_refs(
                         )
                     with unrecorded():
                         tables[ref.table] = load(ref.table, data_dir=data_dir, bibliography=bibliography)
+                    finders[ref.table] = RowFinder(tables[ref.table])
                 key = tables[ref.table].attrs["manifest"].primary_key
                 compared.setdefault(ref.table, set()).update(key if ref.by_key else (c for c, _ in ref.where))
                 try:
-                    found = _row_ref_found(tables[ref.table], ref, texts.setdefault(ref.table, {}), present)
+                    found = bool(finders[ref.table].positions(ref))
                 except KeyError as err:
                     raise fail("row-ref-column", f"reference {ref.text!r}: {err.args[0]}") from None
                 if not found:

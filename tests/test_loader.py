@@ -650,3 +650,31 @@ def test_format_cell_writes_each_type_one_way(column_type, value, text):
 def test_format_cell_refuses_a_value_of_another_type(column_type, value):
     with pytest.raises(TypeError, match=f"is not a {column_type} value"):
         format_cell(Column(name="c", type=column_type, description="x", unit="u"), value)
+
+
+def test_the_row_finder_finds_what_a_scan_of_the_table_finds():
+    """Every reference in the book's tables, looked up by RowFinder, gives the rows a plain scan (select_rows)
+    gives; and the whole-frame cell texts equal the per-column ones."""
+    from iranrussia.data import RowFinder, cell_text, cell_texts, parse_row_refs, select_rows, table_names
+
+    finders: dict[str, RowFinder] = {}
+    checked = 0
+    for name in table_names():
+        frame = load(name)
+        for column in frame.attrs["manifest"].columns:
+            if not column.row_refs:
+                continue
+            for cell in frame[column.name].dropna():
+                for ref in parse_row_refs(cell):
+                    if ref.table not in finders:
+                        finders[ref.table] = RowFinder(load(ref.table))
+                    finder = finders[ref.table]
+                    # rows of one frame, whose index is unique: the same labels in the same order are the same rows
+                    assert finder.frame.index.is_unique
+                    assert list(finder.select(ref).index) == list(select_rows(finder.frame, ref).index), ref.text
+                    checked += 1
+    assert checked > 300  # the claims and framing tables hold hundreds of references
+    for name in ("arms_deals", "trade_bilateral", "opinion_polls", "events"):
+        frame = load(name)
+        texts = cell_texts(frame.iloc[::3])
+        assert texts == {c: cell_text(frame[c].iloc[::3]).tolist() for c in frame.columns}, name
