@@ -223,6 +223,8 @@ RENDER_INPUTS = (
 )
 NOT_RENDERED = ("README.md",)  # matched by a pattern above, but excluded from the book (_config.yml)
 RENDER_STAMP = "_build/render-inputs.json"  # beside _build/html, written after each strict build that passed
+# The pages an incremental render must re-read (a JSON list of docnames), from tasks.py to _ext/reread_pages.py.
+REREAD_VARIABLE = "IRANRUSSIA_REREAD_DOCS"
 
 
 def render_inputs(root: Path = REPO_ROOT) -> dict[str, str]:

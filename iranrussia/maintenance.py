@@ -19,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import nbformat
 import yaml
@@ -33,34 +33,99 @@ from .paths import DATA_DIR, NOTEBOOKS_DIR, REPO_ROOT
 NOTEBOOK_TIMEOUT_S = 300
 
 
-def build_book(output_root: Path = REPO_ROOT, jobs: int | None = None) -> Path:
-    """Render the whole book from scratch with warnings as errors, ``jobs`` processes at a time (default: one
-    per core); return the HTML folder.
+def build_book(
+    output_root: Path = REPO_ROOT,
+    jobs: int | None = None,
+    *,
+    source_root: Path = REPO_ROOT,
+    reread: list[str] | None = None,
+) -> Path:
+    """Render the book in ``source_root`` strictly (warnings are errors), ``jobs`` processes at a time (default:
+    one per core); return the HTML folder.
 
-    Every page is read afresh: an incremental Sphinx build re-reports warnings only for the pages it re-reads,
-    which would let a warning slip through on an unchanged one. Sphinx runs in its own process (it changes
-    docutils' global state) and prints its warnings as it finds them, among some sixty lines of progress; a
-    failed build ends with the warnings again, alone, then what to do: never a traceback.
+    With ``reread`` None, every page is read afresh. Otherwise the environment of the last build into
+    ``output_root`` is reused, only the pages named in ``reread`` are read again, and every page is written
+    again: only call it so when :func:`incremental_rereads` allows it (see there why that is still strict).
+    Sphinx runs in its own process (it changes docutils' global state) and prints its warnings as it finds
+    them, among some sixty lines of progress; a failed build ends with the warnings again, alone, then what to
+    do: never a traceback.
     """
     output_root = Path(output_root)
     html = output_root / "_build" / "html"
     started = time.monotonic()
     jobs = jobs or os.cpu_count() or 1
-    command = [sys.executable, "-m", "iranrussia.maintenance", "sphinx", str(output_root), str(jobs)]
-    returncode, warnings = _run_keeping_stderr(command)
+    command = [sys.executable, "-m", "iranrussia.maintenance", "sphinx", str(output_root), str(jobs), str(source_root)]
+    env = dict(os.environ)
+    env.pop(fingerprint.REREAD_VARIABLE, None)
+    if reread is not None:
+        command.append("--reuse-environment")
+        env[fingerprint.REREAD_VARIABLE] = json.dumps(reread)
+    returncode, warnings = _run_keeping_stderr(command, env)
     if returncode != 0:
         raise SystemExit(build_failure(warnings))
-    print(f"[build] book rendered in {time.monotonic() - started:.1f} s ({jobs} processes): {html / 'index.html'}")
+    how = "every page read" if reread is None else f"re-read {', '.join(reread) or 'no page'}, every page written"
+    seconds = time.monotonic() - started
+    print(f"[build] book rendered in {seconds:.1f} s ({jobs} processes; {how}): {html / 'index.html'}")
     return html
+
+
+# Inputs of the HTML that reach it only through the pages' own sources: a table's data shows on a page through
+# the outputs of the notebooks that read it (re-executed first, when stale), and its downloads are written
+# afresh after every build (_ext/data_downloads.py).
+DATA_ONLY_INPUTS = ("data/*.csv", "data/*.yml")
+ENVIRONMENT = Path("_build") / ".doctrees" / "environment.pickle"
+
+
+def book_pages(root: Path = REPO_ROOT) -> dict[str, str]:
+    """Source file (relative path) -> docname, for every page of the table of contents."""
+    toc = yaml.safe_load((Path(root) / "_toc.yml").read_text(encoding="utf-8"))
+    docnames, stack = [toc["root"]], [toc]
+    while stack:
+        node = stack.pop()
+        for key in ("parts", "chapters", "sections"):
+            for child in node.get(key) or ():
+                stack.append(child)
+                if "file" in child:
+                    docnames.append(child["file"])
+    found = {}
+    for docname in docnames:
+        for suffix in (".ipynb", ".md"):
+            if (Path(root) / f"{docname}{suffix}").is_file():
+                found[f"{docname}{suffix}"] = docname
+    return found
+
+
+def incremental_rereads(changes: list[str], output_root: Path, root: Path = REPO_ROOT) -> list[str] | None:
+    """The pages to re-read if the render may reuse the last build's environment, else None (read every page).
+
+    Reuse is allowed only when the last strict build passed (its stamp is there, see fingerprint.render_changes)
+    and every input that changed since is a page's own source or a data table. Such a build is as strict as a
+    fresh one: a page whose source is unchanged, read with the unchanged configuration, extensions, styles and
+    bibliography, gives the warnings it gave last time, which were none (the build was strict); the changed
+    pages are read again, warnings and all; and every page is resolved and written again, so a warning that
+    depends on another page (a reference to a label that is gone, a citation, cross-page glue) is found
+    wherever it is. Any other change (configuration, table of contents, extensions, bibliography, the
+    package's code) reads every page.
+    """
+    if changes == ["no finished build"] or not (Path(output_root) / ENVIRONMENT).is_file():
+        return None
+    pages = book_pages(root)
+    reread = []
+    for path in changes:
+        if path in pages:
+            reread.append(pages[path])
+        elif not any(PurePosixPath(path).match(pattern) for pattern in DATA_ONLY_INPUTS):
+            return None
+    return sorted(reread)
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
-def _run_keeping_stderr(command: list[str]) -> tuple[int, list[str]]:
+def _run_keeping_stderr(command: list[str], env: dict | None = None) -> tuple[int, list[str]]:
     """Run ``command`` in the repository, its output shown as it comes; return its exit code and the lines it
     wrote to stderr (where Sphinx writes its warnings and errors, and nothing else), without colour codes."""
-    process = subprocess.Popen(command, cwd=REPO_ROOT, stderr=subprocess.PIPE, text=True, errors="replace")
+    process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stderr=subprocess.PIPE, text=True, errors="replace")
     kept = []
     for line in process.stderr:
         sys.stderr.write(line)
@@ -83,20 +148,22 @@ def build_failure(warnings: list[str]) -> str:
     )
 
 
-def _sphinx(output_root: Path, jobs: int) -> int:
+def _sphinx(output_root: Path, jobs: int, source_root: Path = REPO_ROOT, reuse_environment: bool = False) -> int:
     """What ``jupyter-book build --all -W -n --keep-going --path-output OUTPUT_ROOT`` runs, with ``jobs``
-    processes (the command line has no such option)."""
+    processes (the command line has no such option). With ``reuse_environment``, the environment of the last
+    build is kept and every page is written (``-a`` without ``-E``); _ext/reread_pages.py says what to re-read."""
     from jupyter_book.sphinx import build_sphinx
 
-    overrides = {"external_toc_path": (REPO_ROOT / "_toc.yml").as_posix(), "latex_individualpages": False}
+    overrides = {"external_toc_path": (source_root / "_toc.yml").as_posix(), "latex_individualpages": False}
     return build_sphinx(
-        REPO_ROOT,
+        source_root,
         output_root / "_build" / "html",
         noconfig=True,
-        path_config=str(REPO_ROOT / "_config.yml"),
+        path_config=str(source_root / "_config.yml"),
         confoverrides={**overrides, "nitpicky": True},
         builder="html",
-        freshenv=True,
+        freshenv=not reuse_environment,
+        force_all=reuse_environment,
         warningiserror=True,
         keep_going=True,
         jobs=jobs,
@@ -118,9 +185,10 @@ def update_book(*, force: bool = False, jobs: int | None = None, output_root: Pa
         print(f"[build] up to date: no notebook is stale and no input of {output_root / '_build' / 'html'} changed")
         return
     inputs = fingerprint.render_inputs()  # before the render: an edit made while it runs shows next time
+    reread = None if force else incremental_rereads(changed, output_root)
     stamp = output_root / fingerprint.RENDER_STAMP
     stamp.unlink(missing_ok=True)  # a failed build leaves HTML that no stamp may vouch for
-    build_book(output_root)
+    build_book(output_root, reread=reread)
     atomic_write_text(stamp, json.dumps(inputs, indent=1, sort_keys=True) + "\n")
 
 
@@ -237,7 +305,7 @@ def main(argv: list[str]) -> None:
     elif command == "render":
         build_book(Path(rest[0]).resolve() if rest else REPO_ROOT)
     elif command == "sphinx":  # build_book's worker process
-        raise SystemExit(_sphinx(Path(rest[0]), int(rest[1])))
+        raise SystemExit(_sphinx(Path(rest[0]), int(rest[1]), Path(rest[2]), rest[3:] == ["--reuse-environment"]))
     elif command == "execute":
         paths = [Path(p).resolve() for p in rest] or sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
         execute_notebooks(paths, jobs=os.cpu_count() or 1)
