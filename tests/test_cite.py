@@ -11,6 +11,7 @@ import re
 import sys
 import urllib.parse
 
+import pybtex.database
 import pybtex.plugin
 import pytest
 import yaml
@@ -29,6 +30,7 @@ sys.path.insert(0, str(REPO_ROOT / "_ext"))  # the book's local Sphinx extension
 import bibliography_formatted_once  # noqa: E402
 import book_style  # noqa: E402
 import cite_page  # noqa: E402
+import plain_text_fast  # noqa: E402
 
 CONFIG = yaml.safe_load((REPO_ROOT / "_config.yml").read_text(encoding="utf-8"))
 CITATION = yaml.safe_load((REPO_ROOT / "CITATION.cff").read_text(encoding="utf-8"))
@@ -108,6 +110,22 @@ def test_the_book_uses_the_style_and_formats_each_entry_once():
     style = book_style.Style()
     assert style.format_entry("a", entry) is style.format_entry("a", entry)
     assert book_style.Style.format_entry is BaseStyle.format_entry
+
+
+def test_plain_strings_skip_the_latex_decoder_and_read_the_same():
+    database = pybtex.database.parse_file(str(REPO_ROOT / "references.bib"), bib_format="bibtex")
+    strings = set()
+    for entry in database.entries.values():
+        strings.update(str(value) for value in entry.fields.values())
+        for person in (p for people in entry.persons.values() for p in people):
+            strings.update(person.first_names + person.middle_names + person.prelast_names + person.last_names)
+    plain = {s for s in strings if plain_text_fast.PLAIN.fullmatch(s)}
+    assert len(plain) > len(strings) / 2  # the shortcut is taken for most of the bibliography
+    for text in sorted(strings):
+        assert plain_text_fast.from_latex(Text, text) == plain_text_fast.DECODE(Text, text), text
+    # Strings the decoder changes are never taken as plain.
+    for latex in ("Iran--Russia", "``quoted''", "Caf\\'e", "{The Post}", "a~b", "5%", "x  y", "line\nbreak"):
+        assert not plain_text_fast.PLAIN.fullmatch(latex), latex
 
 
 def directive_fences(markdown: str) -> list:
