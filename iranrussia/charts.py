@@ -4,8 +4,10 @@ Usage in a notebook::
 
     fig, ax = charts.figure("Iran–Russia trade, 1992–2024", units="current US$ millions")
     ...plot on ax...
-    charts.show(fig, tables=["trade_bilateral"])   # the source line (finish), then the figure shown
+    charts.show(fig, tables=["trade_bilateral"], data=plotted)   # source line, figure and its data shown
 
+``data`` is a frame of exactly the values the chart draws, one row per mark, with self-explanatory columns:
+it is shipped with the chart as ``data/figures/<figure name>.csv`` (see :mod:`iranrussia.figuredata`).
 Captions and alt text live in the cell's metadata (``mystnb.figure.caption`` and ``mystnb.image.alt``),
 which the tests require for every cell that draws a figure.
 """
@@ -18,9 +20,12 @@ from collections.abc import Iterable
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import pandas as pd
+from IPython.display import display
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from . import figuredata
+from .data import cell_texts
 from .page import credit_text
 from .paths import DATA_DIR, STYLE_FILE
 
@@ -73,10 +78,58 @@ def finish(fig: Figure, *, tables: Iterable[str], note: str | None = None, width
     return fig
 
 
-def show(fig: Figure, *, tables: Iterable[str], note: str | None = None) -> None:
-    """A chart cell's last line: :func:`finish` the figure (its source line; title and units checked), then show it."""
+def show(fig: Figure, *, tables: Iterable[str], data: pd.DataFrame, note: str | None = None) -> None:
+    """A chart cell's last line: :func:`finish` the figure (its source line; title and units checked), then show
+    it with ``data``, the values it plots, as a CSV beside its image in the cell's output."""
+    tables = list(tables)
     finish(fig, tables=tables, note=note)
-    plt.show()
+    text = data_csv(fig, data, tables=tables, note=note)
+    shell = _ipython()
+    if shell is None:  # a script or a test: matplotlib shows it, there is no output to carry the data
+        plt.show()
+        return
+    bundle, metadata = shell.display_formatter.format(fig)  # the inline backend's PNG, as plt.show gives it
+    bundle[figuredata.MIMETYPE] = text
+    display(bundle, metadata=metadata, raw=True)
+    plt.close(fig)  # shown: the inline backend must not show it a second time
+
+
+def _ipython():
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    shell = get_ipython()
+    return shell if shell is not None and hasattr(shell, "display_formatter") else None
+
+
+def data_csv(fig: Figure, data: pd.DataFrame, *, tables: Iterable[str], note: str | None = None) -> str:
+    """The CSV shipped with a chart: its title, units, source line and tables as comments, then ``data``'s cells
+    written as the book's tables write theirs (dates YYYY-MM-DD, numbers plainly, empty for missing; decimal
+    numbers to 12 significant digits)."""
+    if not isinstance(data, pd.DataFrame) or data.empty:
+        raise ValueError("charts.show needs data=: a frame of the values the chart draws, one row per mark")
+    if not all(isinstance(c, str) and c.strip() for c in data.columns) or data.columns.duplicated().any():
+        raise ValueError(f"the chart's data needs distinct, named columns, not {list(data.columns)}")
+    tables = list(tables)
+    units = next((ax.get_title(loc="left") for ax in fig.axes if ax.get_title(loc="left").strip()), "")
+    header = [
+        ("Chart", fig._suptitle.get_text() if fig._suptitle is not None else ""),
+        ("Units", units),
+        ("Source", source_line(tables, note).removeprefix("Source: ")),
+        ("Tables", ", ".join(tables) + " (see the data dictionary)"),
+    ]
+    # Computed values are written to 12 significant digits: 115, not the 114.99999999999999 of binary arithmetic.
+    data = data.reset_index(drop=True).apply(
+        lambda column: (
+            column.map(lambda v: float(f"{v:.12g}"), na_action="ignore")
+            if pd.api.types.is_float_dtype(column)
+            else column
+        )
+    )
+    texts = cell_texts(data)
+    rows = [list(row) for row in zip(*texts.values())]
+    return figuredata.csv_text(header, list(data.columns), rows)
 
 
 #: How a figure's ``value_qualifier`` shows on its marker: hollow when approximate, preliminary or an estimate,

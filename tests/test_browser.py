@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
-from iranrussia import fingerprint, load
+from iranrussia import figuredata, fingerprint, load
 from iranrussia.maintenance import build_book
 from iranrussia.paths import REPO_ROOT
 
@@ -148,6 +148,15 @@ def test_book_has_the_expected_pages(site):
         "notebooks/western-policy.html",
     ):
         assert required in found
+
+
+def test_each_charts_data_is_shipped_as_its_notebook_gives_it(site):
+    html, _ = site
+    expected = {}
+    for path in sorted((REPO_ROOT / "notebooks").glob("*.ipynb")):
+        expected.update(figuredata.figure_data(json.loads(path.read_text(encoding="utf-8"))))
+    shipped = {p.stem: p.read_text(encoding="utf-8") for p in (html / figuredata.DOWNLOAD_DIR).glob("*.csv")}
+    assert len(expected) >= 30 and shipped == expected
 
 
 SHARDS = 2  # the pages are shared out between this many collections, which parallel workers run side by side
@@ -331,11 +340,12 @@ WIDEST_OFFENDER = """() => {
   return `${tag} reaching ${Math.round(right)} px: "${text}"`;
 }"""
 
-# Each figure's image, the link around it (if any) and whether that link leads to the very image file shown.
+# Each figure's image, the link around it (if any, to open it full size) and its "Data (CSV)" links.
 FIGURE_LINKS = """() => Array.from(document.querySelectorAll("article figure img")).map((img) => {
   const link = img.closest("a[href]");
+  const data = Array.from(img.closest("figure").querySelectorAll("a.figure-data-link"));
   return {src: img.getAttribute("src"), alt: img.getAttribute("alt") || "", shown: img.src,
-          href: link ? link.href : null};
+          href: link ? link.href : null, data: data.map((a) => [a.textContent.trim(), a.href])};
 })"""
 
 
@@ -350,7 +360,7 @@ def sideways_scroll(page) -> str | None:
 
 def figure_link_problems(figures: list[dict], html: Path, base: str, name: str) -> list[str]:
     """Each figure's image (``figures`` as FIGURE_LINKS reads them) must be a link to the very image file shown,
-    which exists: a tap opens it full size."""
+    which exists: a tap opens it full size. Under it, a "Data (CSV)" link leads to the CSV of its values."""
     problems = []
     for figure in figures:
         where = f"{name}: figure image {figure['src']} ({figure['alt'][:40]}…)"
@@ -360,6 +370,14 @@ def figure_link_problems(figures: list[dict], html: Path, base: str, name: str) 
             problems.append(f"{where} links to {figure['href']}, not to the image itself")
         elif internal_link_problem(html, base, figure["href"]):
             problems.append(f"{where}: {internal_link_problem(html, base, figure['href'])}")
+        # ... and under it, one link to the CSV of the values it plots, which the book ships.
+        if [text for text, _ in figure["data"]] != ["Data (CSV)"]:
+            problems.append(f"{where} has data links {figure['data']}, not one 'Data (CSV)'")
+        for _, href in figure["data"]:
+            if not href.startswith(base + "data/figures/") or not href.endswith(".csv"):
+                problems.append(f"{where}: data link {href} is not a CSV under data/figures/")
+            elif internal_link_problem(html, base, href):
+                problems.append(f"{where}: data link {internal_link_problem(html, base, href)}")
     return problems
 
 

@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from iranrussia import charts, page, read_manifest  # noqa: E402
+from iranrussia import charts, figuredata, page, read_manifest  # noqa: E402
 
 
 def test_figure_without_units_is_refused():
@@ -36,11 +36,16 @@ def test_finish_adds_the_tables_credit_line():
     assert any(t.startswith("Source: ") and credit in t and "Counts are the book's own." in t for t in texts)
 
 
+PLOTTED = pd.DataFrame(
+    {"year": [2022, 2023], "events": [0.1 + 0.2, 4.5], "first": pd.to_datetime(["2022-02-24", None])}
+)
+
+
 def test_show_finishes_the_figure_then_shows_it(monkeypatch):
     fig, ax = charts.figure("Events", units="events per year")
     shown = []
     monkeypatch.setattr(plt, "show", lambda: shown.append([t.get_text().replace("\n", " ") for t in fig.texts]))
-    assert charts.show(fig, tables=["events"], note="Counts are the book's own.") is None
+    assert charts.show(fig, tables=["events"], data=PLOTTED, note="Counts are the book's own.") is None
     plt.close(fig)
     assert len(shown) == 1, "shown once"
     credit = read_manifest("events").credit
@@ -51,8 +56,55 @@ def test_show_refuses_a_figure_made_without_a_title_before_showing_it(monkeypatc
     fig, _ = plt.subplots()
     monkeypatch.setattr(plt, "show", lambda: pytest.fail("a figure without a title was shown"))
     with pytest.raises(ValueError, match="no title"):
-        charts.show(fig, tables=["events"])
+        charts.show(fig, tables=["events"], data=PLOTTED)
     plt.close(fig)
+
+
+def test_the_chart_data_is_the_plotted_values_under_the_chart_anatomy():
+    fig, ax = charts.figure("Events a year,\nsince 2022", units="events per year")
+    charts.finish(fig, tables=["events"], note="Counts are ours.")
+    header, columns, rows = figuredata.read_csv_text(
+        charts.data_csv(fig, PLOTTED, tables=["events"], note="Counts are ours.")
+    )
+    plt.close(fig)
+    assert header["Chart"] == "Events a year, since 2022"  # one comment line whatever the title's breaks
+    assert header["Units"] == "events per year"
+    assert header["Source"] == charts.source_line(["events"], "Counts are ours.").removeprefix("Source: ")
+    assert header["Tables"].startswith("events")
+    # cells written as the book's tables write theirs: numbers plainly, dates as dates, missing as empty
+    assert columns == ["year", "events", "first"]
+    assert rows == [["2022", "0.3", "2022-02-24"], ["2023", "4.5", ""]]  # 0.3, not 0.30000000000000004
+
+
+@pytest.mark.parametrize(
+    "data",
+    [None, pd.DataFrame(), pd.DataFrame({"a": []}), pd.DataFrame([[1, 2]]), pd.DataFrame([[1, 2]], columns=["a", "a"])],
+)
+def test_a_chart_without_named_plotted_values_is_refused(data):
+    fig, _ = charts.figure("Events", units="events per year")
+    with pytest.raises(ValueError, match="data"):
+        charts.data_csv(fig, data, tables=["events"])
+    plt.close(fig)
+
+
+def test_figure_data_reads_each_chart_cells_csv_by_figure_name():
+    text = figuredata.csv_text([("Chart", "A")], ["x"], [["1"]])
+    notebook = {
+        "cells": [
+            {"cell_type": "markdown", "metadata": {}, "source": "# t"},
+            {
+                "cell_type": "code",
+                "metadata": {"mystnb": {"figure": {"name": "fig-a"}}},
+                "outputs": [{"output_type": "display_data", "data": {figuredata.MIMETYPE: text.splitlines(True)}}],
+            },
+            {
+                "cell_type": "code",
+                "metadata": {},
+                "outputs": [{"output_type": "display_data", "data": {"text/plain": "x"}}],
+            },
+        ]
+    }
+    assert figuredata.figure_data(notebook) == {"fig-a": text}
 
 
 def test_source_line_needs_a_table():

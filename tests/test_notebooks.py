@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from iranrussia import figuredata
 from iranrussia.paths import NOTEBOOKS_DIR, REPO_ROOT
 
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
@@ -76,6 +77,23 @@ def test_every_figure_has_caption_name_and_alt_text(path):
         assert meta.get("figure", {}).get("name", "").strip(), f"cell {index}: no mystnb.figure.name"
         assert len(meta.get("image", {}).get("alt", "").strip()) >= 40, f"cell {index}: no real mystnb.image.alt"
         assert sum("image/png" in o.get("data", {}) for o in outputs) == 1, f"cell {index}: one figure per cell"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_figure_ships_the_values_it_plots(path):
+    """Beside its PNG, each chart's output holds the CSV of its plotted values (charts.show(..., data=...)), with
+    the chart's anatomy in its header; the build ships it as data/figures/<figure name>.csv."""
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    found = figuredata.figure_data(notebook)
+    for index, cell in enumerate(notebook["cells"]):
+        if not any("image/png" in o.get("data", {}) for o in cell.get("outputs", [])):
+            continue
+        name = cell["metadata"]["mystnb"]["figure"]["name"]
+        assert name in found, f"cell {index} ({name}): no data shipped with the chart; pass data= to charts.show"
+        header, columns, rows = figuredata.read_csv_text(found[name])
+        assert set(header) == {"Chart", "Units", "Source", "Tables"} and all(header.values()), f"{name}: {header}"
+        assert columns and rows and all(len(row) == len(columns) for row in rows), name
+        assert any(cell for row in rows for cell in row), f"{name}: every cell of the data is empty"
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
