@@ -96,6 +96,68 @@ def test_every_figure_ships_the_values_it_plots(path):
         assert any(cell for row in rows for cell in row), f"{name}: every cell of the data is empty"
 
 
+# Numbers in alt text that are not one of the chart's plotted values, each with why (figure name -> {number: why}).
+ALT_TEXT_NUMBERS_NOT_PLOTTED = {
+    "fig-tiv-both-directions": {"07": "a period, 2006–07"},
+    "fig-iran-suppliers": {"84": "a period, 1980–84", "24": "a period, 2020–24"},
+    "fig-iran-rank-russian-exports": {"89": "a period", "94": "a period", "99": "a period", "24": "a period"},
+    "fig-drones-monthly": {
+        "6,600": "a month's total, the sum of its three stacked segments",
+        "8,152": "the peak month's total, the sum of its three stacked segments",
+        "50": "a rounded reading ('roughly 50 to 65 per cent')",
+    },
+    "fig-drone-components": {"40": "a count of components examined (40 of 52), not a plotted share"},
+    "fig-russians-on-iran-2025-2026": {"47": "a figure in a panel's title, not a mark"},
+    "fig-statements-timeline": {"300": "part of a name, the S-300"},
+    "fig-trade-by-direction": {"200": "a rounded reading ('about 200')"},
+    "fig-policy-options-matrix": {"16": "an option's number", "13": "an option's number"},
+    "fig-policy-option-ranks": {"16": "an option's number"},
+}
+_NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?!\w)")
+
+
+def _numbers(text: str) -> list[str]:
+    return _NUMBER.findall(text)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_alt_text_numbers_are_the_charts_plotted_values(path):
+    """Alt text describes the chart in words and numbers; a number in it (a year aside) must be within 5% of a
+    value the chart plots (its shipped data), so that alt text written for an older version of the data fails
+    here rather than misleading a reader who cannot see the chart."""
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    shipped = figuredata.figure_data(notebook)
+    problems = []
+    for cell in notebook["cells"]:
+        meta = cell.get("metadata", {}).get("mystnb", {})
+        name = meta.get("figure", {}).get("name")
+        if name not in shipped:
+            continue
+        _, _, rows = figuredata.read_csv_text(shipped[name])
+        values = {float(n.replace(",", "")) for row in rows for value in row for n in _numbers(value)}
+        allowed = ALT_TEXT_NUMBERS_NOT_PLOTTED.get(name, {})
+        for number in _numbers(meta["image"]["alt"]):
+            value = float(number.replace(",", ""))
+            if (1900 <= value <= 2100 and "," not in number) or number in allowed:
+                continue
+            if not any(abs(value - v) <= max(0.05 * abs(value), 0.5) for v in values):
+                problems.append(f"{name}: alt text says {number}, which no plotted value is near")
+    assert not problems, "\n".join(problems)
+
+
+def test_alt_text_numbers_not_plotted_are_still_in_the_alt_text():
+    alts = {}
+    for path in NOTEBOOKS:
+        for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+            meta = cell.get("metadata", {}).get("mystnb", {})
+            if "name" in meta.get("figure", {}):
+                alts[meta["figure"]["name"]] = _numbers(meta["image"]["alt"])
+    stale = [
+        (name, n) for name, numbers in ALT_TEXT_NUMBERS_NOT_PLOTTED.items() for n in numbers if n not in alts[name]
+    ]
+    assert not stale, f"allowed alt-text numbers no longer in the alt text: {stale}"
+
+
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
 def test_chapter_has_question_findings_caveats_and_sources(path):
     markdown = [("".join(c["source"])) for c in cells(path) if c["cell_type"] == "markdown"]
