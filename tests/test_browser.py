@@ -199,6 +199,7 @@ def read_page(context, base: str, name: str) -> dict:
     }
     page.set_viewport_size(PHONE)
     reading["sideways"][str(PHONE["width"])] = sideways_scroll(page)
+    reading["phone_figures"] = page.evaluate(PHONE_FIGURES)
     page.close()
     reading["errors"], reading["external"] = errors, external
     return reading
@@ -349,6 +350,16 @@ FIGURE_LINKS = """() => Array.from(document.querySelectorAll("article figure img
 })"""
 
 
+# At a phone's width: each chart's shown width, and whether the box around it scrolls sideways.
+PHONE_FIGURES = """() => Array.from(document.querySelectorAll("article figure img")).map((img) => {
+  const box = img.closest("a") || img.parentElement;
+  return {src: img.getAttribute("src"), width: img.getBoundingClientRect().width,
+          boxScrolls: ["auto", "scroll"].includes(getComputedStyle(box).overflowX)};
+})"""
+#: The smallest width a chart is shown at on a phone: its 8 pt source line is then about 8 px, its labels 10 px.
+PHONE_CHART_WIDTH = 700
+
+
 def sideways_scroll(page) -> str | None:
     """Why the loaded ``page`` scrolls sideways (its width, the viewport's, the widest offender), or None."""
     width, viewport = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
@@ -383,13 +394,23 @@ def figure_link_problems(figures: list[dict], html: Path, base: str, name: str) 
 
 @pytest.mark.parametrize("shard", range(SHARDS))
 def test_no_page_scrolls_sideways_on_a_phone(page_readings, shard):
-    """At 390 px no page is wider than the window: wide tables and long strings scroll or wrap in their own box.
-    (The same check at 1400 px, and that every chart opens full size, run in the page test above.)"""
+    """At 390 px no page is wider than the window: wide tables, long strings and charts scroll or wrap in their own
+    box, and every chart is shown wide enough for its text to be read (its box scrolls sideways). (The width check
+    at 1400 px, and that every chart opens full size, run in the page test above.)"""
     _, readings = page_readings(shard)
     problems = [
         f"{name} at {PHONE['width']} px: {seen['sideways'][str(PHONE['width'])]}"
         for name, seen in readings.items()
         if seen["sideways"][str(PHONE["width"])]
     ]
+    # Charts stay legible: shown at least PHONE_CHART_WIDTH wide, in a box of their own that scrolls sideways.
+    for name, seen in readings.items():
+        for figure in seen["phone_figures"]:
+            if figure["width"] < PHONE_CHART_WIDTH or not figure["boxScrolls"]:
+                box = "scrolls" if figure["boxScrolls"] else "does not scroll"
+                problems.append(
+                    f"{name} at {PHONE['width']} px: chart {figure['src']} is {figure['width']:.0f} px wide "
+                    f"(at least {PHONE_CHART_WIDTH}), its box {box}"
+                )
     assert readings, "no page was read"
     assert not problems, "\n".join(problems)
