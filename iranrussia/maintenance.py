@@ -135,12 +135,31 @@ def _run_keeping_stderr(command: list[str], env: dict | None = None) -> tuple[in
     return process.wait(), kept
 
 
+# MyST-NB gives a notebook warning's place as one number: 10,000 times the cell's place counted from 1, plus the
+# line in the cell counted from 1 (nb_to_tokens: (index + 1) * 10000 + 1 + the line's offset).
+_NOTEBOOK_LINE = re.compile(r"(\.ipynb):(\d+):")
+
+
+def _cell_located(line: str) -> str:
+    """A warning line with a notebook place ``x.ipynb:90002:`` also given as ``(9th cell, line 2)``."""
+    found = _NOTEBOOK_LINE.search(line)
+    if found is None or int(found[2]) < 10_000:
+        return line
+    cell, within = divmod(int(found[2]), 10_000)
+    return f"{line} ({_ordinal(cell)} cell, line {within})"
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
 def build_failure(warnings: list[str]) -> str:
     """The closing message of a failed strict build: its warnings, repeated after Sphinx's progress lines, then
     what to do."""
     if not warnings:
         return "[build] the strict build failed (no warning was printed; see the output above); the HTML is incomplete"
-    shown = "\n".join(f"  {line}" for line in warnings)
+    shown = "\n".join(f"  {_cell_located(line)}" for line in warnings)
     count = sum("WARNING" in line or "ERROR" in line for line in warnings) or len(warnings)
     return (
         f"[build] the strict build failed: {count} warning{'s' if count != 1 else ''} (warnings are errors here):\n"

@@ -328,3 +328,9 @@ def test_a_failed_strict_build_ends_with_its_warnings_not_a_traceback(capfd):
         "[build] fix them and build again; the HTML is incomplete",
     ]
     assert "Traceback" not in message
+    # A notebook's place, which MyST-NB writes as 10,000 x the cell's place + the line, is given as cell and line
+    # (the 9th cell is index 8: MyST-NB's nb_to_tokens counts from 1).
+    places = (("90002", "9th cell, line 2"), ("220014", "22nd cell, line 14"), ("110001", "11th cell, line 1"))
+    for place, where in places:
+        warning = f"/book/notebooks/a.ipynb:{place}: WARNING: duplicate label fig-a, other instance in b.ipynb"
+        assert f"  {warning} ({where})" in build_failure([warning]).splitlines()
