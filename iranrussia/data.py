@@ -1083,7 +1083,6 @@ def _check_row_refs(
     # table leaves it current).
     with unrecorded():
         known = set(table_names(data_dir))
-    tables: dict[str, pd.DataFrame] = {}
     finders: dict[str, RowFinder] = {}  # the claims table holds hundreds of references: each is one lookup
     compared: dict[str, set[str]] = {}
     for line, values in typed:
@@ -1106,7 +1105,7 @@ def _check_row_refs(
                         f"reference {ref.text!r} names table {ref.table!r}, which has no "
                         f"manifest in {Path(data_dir).name}/",
                     )
-                if ref.table not in tables:
+                if ref.table not in finders:
                     # Evidence is a fact table's row; a table of references pointing at another (or at
                     # itself) could loop, so it is refused.
                     with unrecorded():
@@ -1118,9 +1117,8 @@ def _check_row_refs(
                             "references; point at the fact rows themselves",
                         )
                     with unrecorded():
-                        tables[ref.table] = load(ref.table, data_dir=data_dir, bibliography=bibliography)
-                    finders[ref.table] = RowFinder(tables[ref.table])
-                key = tables[ref.table].attrs["manifest"].primary_key
+                        finders[ref.table] = RowFinder(load(ref.table, data_dir=data_dir, bibliography=bibliography))
+                key = finders[ref.table].frame.attrs["manifest"].primary_key
                 compared.setdefault(ref.table, set()).update(key if ref.by_key else (c for c, _ in ref.where))
                 try:
                     found = bool(finders[ref.table].positions(ref))
@@ -1129,4 +1127,4 @@ def _check_row_refs(
                 if not found:
                     raise fail("row-ref-missing", f"reference {ref.text!r}: table {ref.table} has no such row")
     for name, columns in compared.items():
-        note_columns(tables[name].attrs["manifest"].path, sorted(columns))
+        note_columns(finders[name].frame.attrs["manifest"].path, sorted(columns))

@@ -41,14 +41,19 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+def run_folder(tmp_path_factory, worker_id: str) -> Path:
+    """The temporary folder of the whole test run, which its parallel workers share (each has its own below it)."""
+    base = tmp_path_factory.getbasetemp()
+    return base if worker_id == "master" else base.parent
+
+
 def built_book(tmp_path_factory, worker_id: str) -> Path:
     """The book's HTML as ``tasks.py build`` makes it: the repository's own ``_build/html`` when its stamp says
     the last strict build passed and no input of it has changed since, else one strict build made for this
     test run and shared by its parallel workers (the first to get the lock builds, the others wait for it)."""
     if not fingerprint.render_changes(REPO_ROOT):
         return REPO_ROOT / "_build" / "html"
-    run_dir = tmp_path_factory.getbasetemp()
-    run_dir = run_dir if worker_id == "master" else run_dir.parent  # the parent is the whole run's, not a worker's
+    run_dir = run_folder(tmp_path_factory, worker_id)
     done = run_dir / "book-built"
     with open(run_dir / "book.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -221,8 +226,7 @@ def page_readings(site, browser, tmp_path_factory, worker_id):
     of each page (a worker that needs a shard another is reading waits for it). ``base`` is the address the
     pages were read at, which links in the readings start with."""
     html, base = site
-    run_dir = tmp_path_factory.getbasetemp()
-    run_dir = run_dir if worker_id == "master" else run_dir.parent
+    run_dir = run_folder(tmp_path_factory, worker_id)
 
     def readings(shard: int) -> tuple[str, dict[str, dict]]:
         kept = run_dir / f"page-readings-{shard}.json"
