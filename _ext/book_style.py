@@ -8,6 +8,10 @@
   fields BibTeX tools use for such notes (``unsrt`` prints none of them; they are hidden here all the same,
   so that no later template can show them). A note that is only a publication date is shown as the date.
 - The day of publication (``day``, which unsrt never prints) is shown before the month: "19 July 2022".
+- What readers need from those notes is in ``addendum`` (biblatex's field for it, which unsrt never prints):
+  the language, where a title or date came from when it is not the source's own, whom a secondary report
+  cites, where the text was read. It ends the entry, after the address: "... (visited on 2026-11-22). In
+  Russian." Its form is checked with the bibliography's other rules (:mod:`iranrussia.bibliography`).
 
 Registered as the pybtex formatting style ``bookstyle`` (``bibtex_default_style`` in ``_config.yml``).
 """
@@ -92,14 +96,15 @@ class Style(UnsrtStyle):
 
 def _hiding_internal_fields(get_template):
     def get_reader_template(self, e):
-        return shown_to_readers[get_template(self, e)]
+        return shown_to_readers[toplevel[get_template(self, e), optional[sentence[field("addendum")]]]]
 
     get_reader_template.__name__ = get_template.__name__
     get_reader_template.__doc__ = get_template.__doc__
     return get_reader_template
 
 
-# Every entry type's template, unsrt's and this style's own, formats the entry with its internal fields hidden.
+# Every entry type's template, unsrt's and this style's own, formats the entry with its internal fields hidden
+# and ends with the addendum.
 # Only the templates are wrapped, never format_entry, which bibliography_formatted_once.py wraps for all styles.
 for _name in [name for name in dir(Style) if name.startswith("get_") and name.endswith("_template")]:
     setattr(Style, _name, _hiding_internal_fields(getattr(Style, _name)))

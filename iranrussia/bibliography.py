@@ -4,6 +4,11 @@ Rules: each entry has a title, a year, an access date (``urldate``, YYYY-MM-DD) 
 full printed reference (``howpublished`` naming publisher and place, for works with no web address). A url is
 a plain http(s) address; every other field is text: no hidden characters, no HTML or Markdown markup and no
 LaTeX link commands (the same rules as a table cell, :mod:`iranrussia.textrules`).
+
+``note`` holds the authors' internal research notes and is never shown. ``addendum`` is what readers are shown
+of them, at the end of the entry: one to three short sentences of plain text (at most 240 characters, each
+sentence ending with a full stop), with none of the characters LaTeX or Markdown give a meaning to, so that it
+prints exactly as written.
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ _LATEX_LINK = re.compile(r"\\(?:href|url)\b")
 # Fields the Sources page turns into links (doi.org/..., arxiv.org/...): one token, nothing to break out with.
 _IDENTIFIER_FIELDS = ("doi", "eprint", "isbn", "issn")
 _IDENTIFIER = re.compile(r"[A-Za-z0-9._;:/()\[\]+-]+", re.ASCII)
+ADDENDUM_MAX_LENGTH = 240
+_ADDENDUM_SPECIAL = re.compile(r"[{}\\$%#&_^~`*<>\[\]|]")
 
 
 class BibliographyError(ValueError):
@@ -104,6 +111,7 @@ def _check_entry(path: Path, entry: Entry) -> None:
         )
         if problem:
             raise BibliographyError(path, entry.key, "markup", f"field '{name}' is text, but holds {problem}")
+    _check_addendum(path, entry)
     url = entry.fields.get("url", "")
     if url and not PLAIN_URL.fullmatch(url):
         raise BibliographyError(
@@ -123,3 +131,20 @@ def _check_entry(path: Path, entry: Entry) -> None:
         raise BibliographyError(path, entry.key, "urldate-format", "urldate must be YYYY-MM-DD") from None
     if accessed > dt.date.today():
         raise BibliographyError(path, entry.key, "urldate-future", f"access date {accessed} is in the future")
+
+
+def _check_addendum(path: Path, entry: Entry) -> None:
+    addendum = entry.fields.get("addendum")
+    if addendum is None:
+        return
+    text = " ".join(addendum.split())
+    special = _ADDENDUM_SPECIAL.search(text)
+    problem = (
+        (not text and "is empty (leave the field out)")
+        or (len(text) > ADDENDUM_MAX_LENGTH and f"has {len(text)} characters, more than {ADDENDUM_MAX_LENGTH}")
+        or (special and f"holds {special.group()!r}, which LaTeX or Markdown would not print as written")
+        or (not text.endswith(".") and "does not end with a full stop")
+        or (not text[0].isupper() and "does not begin with a capital letter")
+    )
+    if problem:
+        raise BibliographyError(path, entry.key, "addendum-format", f"addendum {problem}")

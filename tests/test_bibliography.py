@@ -39,6 +39,12 @@ def test_good_entry_is_read(tmp_path):
     assert entry.authors == ("Statistics Office",)
 
 
+def test_addendum_of_plain_sentences_is_read(tmp_path):
+    addendum = "In Russian; title translated. Cites the Federal Customs Service (FCS) of Russia, 2024-2025."
+    entries = read(tmp_path, bib_text(addendum=addendum))
+    assert entries["office-2023-statistics"].fields["addendum"] == addendum
+
+
 def test_printed_work_with_full_reference_needs_no_url(tmp_path):
     text = bib_text(url=None, howpublished="Cambridge University Press, Cambridge, 2015, ISBN 9781107000001")
     assert "office-2023-statistics" in read(tmp_path, text)
@@ -70,6 +76,15 @@ def test_printed_work_with_full_reference_needs_no_url(tmp_path):
         ({"editor": "{<img src=x onerror=y>}"}, "markup"),
         ({"editor": "{Evil\u202e Editor}"}, "hidden-character"),
         ({"doi": '10.1/x"onmouseover=alert(1)'}, "identifier-format"),
+        ({"addendum": "In Russian"}, "addendum-format"),
+        ({"addendum": "in Russian."}, "addendum-format"),
+        ({"addendum": " "}, "addendum-format"),
+        ({"addendum": "Title translated from {Chinese}."}, "addendum-format"),
+        ({"addendum": "Reports Smith & Jones."}, "addendum-format"),
+        ({"addendum": "Read at 50% of its length."}, "addendum-format"),
+        ({"addendum": "Read in a mirror of site_name.org."}, "addendum-format"),
+        ({"addendum": "Cites *TASS*."}, "addendum-format"),
+        ({"addendum": "In Russian. " * 21}, "addendum-format"),
     ],
 )
 def test_broken_entry_is_refused_with_its_rule(tmp_path, fields, rule):

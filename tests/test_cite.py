@@ -38,6 +38,7 @@ LICENCE_TEXT = (REPO_ROOT / "LICENSE-DATA.md").read_text(encoding="utf-8")
 MYST = create_md_parser(MdParserConfig(enable_extensions={"colon_fence", "deflist", "substitution"}), RendererHTML)
 
 NOTE = "Internal: headline checked against a mirror, ask Leila before changing"
+ADDENDUM = "In Russian. Title translated from the page address."
 TITLE = "Iran and Russia in SIPRI's Arms Transfers Database: Tehran, Moscow and the USSR"
 SMALL_BIB = f"""
 @misc{{one-misc,
@@ -48,6 +49,7 @@ SMALL_BIB = f"""
   url = {{https://example.org/sipri}},
   urldate = {{2026-11-01}},
   note = {{{NOTE}}},
+  addendum = {{{ADDENDUM}}},
 }}
 @article{{one-article,
   author = {{Rahimi, Sara}},
@@ -91,6 +93,13 @@ def test_style_keeps_what_readers_need():
     text = formatted("one-misc")
     for shown in ("SIPRI", "2024", "https://example.org/sipri", "2026-11-01"):
         assert shown in text
+
+
+def test_style_ends_the_entry_with_the_addendum_and_only_where_there_is_one():
+    text = formatted("one-misc")
+    assert text.endswith("(visited on 2026-11-01). " + ADDENDUM), text
+    for key in ("one-article", "dated-by-a-note", "one-unpublished"):
+        assert "In Russian" not in formatted(key)
 
 
 def test_style_shows_the_day_of_publication():
@@ -242,7 +251,7 @@ def as_printed(latex: str) -> str:
     return _straight(latex)
 
 
-def test_sources_page_keeps_titles_as_written_and_shows_no_internal_notes(shown):
+def test_sources_page_keeps_titles_as_written_shows_the_addenda_and_no_internal_notes(shown):
     text = _straight(shown["references.html"]["article"])
     entries = read_bibliography()
     titles = {key: as_printed(e.fields["title"]) for key, e in entries.items()}
@@ -253,8 +262,17 @@ def test_sources_page_keeps_titles_as_written_and_shows_no_internal_notes(shown)
     assert notes  # the bibliography does keep internal notes: none may reach the page
     # A note that is only a date ("July 2025") is shown as the entry's date, and reads like any other date.
     date_only = re.compile(r"([0-9]{1,2} )?[A-Z][a-z]+ [0-9]{4}\.?")
-    leaked = [key for key, note in notes.items() if not date_only.fullmatch(note) and note[:50] in text]
+    addenda = {key: as_printed(e.fields["addendum"]) for key, e in entries.items() if e.fields.get("addendum")}
+    leaked = [
+        key
+        for key, note in notes.items()
+        if not date_only.fullmatch(note) and note[:50] in text and note[:50] not in addenda.get(key, "")
+    ]
     assert not leaked, f"internal notes on the Sources page: {leaked[:5]}"
+    # What readers need of the notes is shown: every addendum, as written.
+    assert addenda
+    missing = [key for key, addendum in addenda.items() if " ".join(addendum.split()) not in text]
+    assert not missing, f"addenda not shown on the Sources page: {missing[:5]}"
 
 
 def test_each_chapter_ends_with_the_commands_that_rerun_it(shown):
