@@ -150,7 +150,7 @@ def test_reads_are_recorded_only_in_a_recorded_run(tmp_path, monkeypatch):
         fingerprint.recorded_reads(log)
 
 
-def test_executing_records_the_tables_a_notebook_loads_even_under_a_computed_name(tmp_path):
+def test_executing_records_the_tables_a_notebook_loads_even_under_a_computed_name(tmp_path, capfd):
     """A real kernel: the notebook loads a table whose name it computes, which no scan of its source finds."""
     data = tmp_path / "data"
     data.mkdir()
@@ -166,6 +166,8 @@ def test_executing_records_the_tables_a_notebook_loads_even_under_a_computed_nam
     path = tmp_path / "reader.ipynb"
     nbformat.write(notebook, path)
     execute_notebook(path)
+    # The kernel runs on local sockets: it has nothing to warn about (no "running over TCP without encryption").
+    assert "IPKernelApp" not in capfd.readouterr().err
     saved = json.loads(path.read_text(encoding="utf-8"))
     reads = saved["metadata"]["book"]["fingerprint"]["reads"]
     assert {(data / "events.csv").as_posix(), (data / "events.yml").as_posix()} <= set(reads)
