@@ -12,6 +12,7 @@ from __future__ import annotations
 import concurrent.futures
 import functools
 import json
+import logging
 import multiprocessing
 import os
 import re
@@ -333,7 +334,13 @@ def main(argv: list[str]) -> None:
     elif command == "render":
         build_book(Path(rest[0]).resolve() if rest else REPO_ROOT)
     elif command == "sphinx":  # build_book's worker process
-        raise SystemExit(_sphinx(Path(rest[0]), int(rest[1]), Path(rest[2]), rest[3:] == ["--reuse-environment"]))
+        returncode = _sphinx(Path(rest[0]), int(rest[1]), Path(rest[2]), rest[3:] == ["--reuse-environment"])
+        # Sphinx has written every file and closed it when it returns; a normal interpreter exit then spends
+        # about 2 s tearing down the build's objects (measured), a tenth of the render, for nothing.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        logging.shutdown()
+        os._exit(returncode)
     elif command == "execute":
         paths = [Path(p).resolve() for p in rest] or sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
         execute_notebooks(paths, jobs=os.cpu_count() or 1)
