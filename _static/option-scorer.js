@@ -65,7 +65,7 @@
       label.htmlFor = input.id;
       var value = el("output", "option-scorer-value", String(c.weight));
       value.setAttribute("for", input.id);
-      var scale = el("p", "option-scorer-scale", c.scale);
+      var scale = el("p", "option-scorer-scale", "Scores: " + c.scale);
       scale.id = input.id + "-scale";
       input.setAttribute("aria-describedby", scale.id);
       input.addEventListener("input", function () {

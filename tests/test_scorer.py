@@ -140,4 +140,9 @@ def test_default_weights_reproduce_the_chapters_reading(book):
     grade = {"evidence for": 0, "mixed": 1, "no evidence in this book": 2, "evidence against": 3}
     readings = order["option_id"].map(options.set_index("option_id")["evidence_reading"]).map(grade)
     assert readings.is_monotonic_increasing, list(zip(order["option_id"], readings))
+    # The chapter gives no order within a reading: options with the same reading share one rank, and no two
+    # readings share a rank.
+    band_ranks = order.groupby(readings)["rank"]
+    assert (band_ranks.nunique() == 1).all(), list(zip(order["option_id"], readings, order["rank"]))
+    assert band_ranks.first().is_unique, list(zip(order["option_id"], readings, order["rank"]))
     assert order["rank"].iloc[0] == 1 and order["rank"].iloc[1] > 1  # a single option on top
