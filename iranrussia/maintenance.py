@@ -19,7 +19,9 @@ import re
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
 import nbformat
@@ -51,23 +53,81 @@ def build_book(
     them, among some sixty lines of progress; a failed build ends with the warnings again, alone, then what to
     do: never a traceback.
     """
-    output_root = Path(output_root)
-    html = output_root / "_build" / "html"
-    started = time.monotonic()
-    jobs = jobs or os.cpu_count() or 1
-    command = [sys.executable, "-m", "iranrussia.maintenance", "sphinx", str(output_root), str(jobs), str(source_root)]
-    env = dict(os.environ)
-    env.pop(fingerprint.REREAD_VARIABLE, None)
-    if reread is not None:
-        command.append("--reuse-environment")
-        env[fingerprint.REREAD_VARIABLE] = json.dumps(reread)
-    returncode, warnings = _run_keeping_stderr(command, env)
-    if returncode != 0:
-        raise SystemExit(build_failure(warnings))
-    how = "every page read" if reread is None else f"re-read {', '.join(reread) or 'no page'}, every page written"
-    seconds = time.monotonic() - started
-    print(f"[build] book rendered in {seconds:.1f} s ({jobs} processes; {how}): {html / 'index.html'}")
-    return html
+    return Render(output_root, jobs, source_root=source_root, reread=reread).finish()
+
+
+#: The folder through which a build tells the render it started beside the execution of the stale notebooks
+#: which of them are done (_ext/read_when_executed.py): file ``waiting`` names the pages to wait for, one per
+#: line, and each executed and saved notebook gets a marker file (:func:`executed_marker`); ``failed`` stops it.
+EXECUTION_GATE_VARIABLE = "IRANRUSSIA_EXECUTION_GATE"
+
+
+def executed_marker(docname: str) -> str:
+    """The name of the gate folder's file that says the notebook of page ``docname`` is executed and saved."""
+    return "executed-" + docname.replace("/", "--")
+
+
+class Render:
+    """One strict render of the book (see :func:`build_book`), running in its own process from the moment it is
+    made; :meth:`finish` waits for it. With ``gate`` (a folder; see :data:`EXECUTION_GATE_VARIABLE`) Sphinx
+    starts up and reads every page it need not wait for while the notebooks named in the gate's ``waiting``
+    file are still being executed, and reads each of those once its marker appears."""
+
+    def __init__(
+        self,
+        output_root: Path = REPO_ROOT,
+        jobs: int | None = None,
+        *,
+        source_root: Path = REPO_ROOT,
+        reread: list[str] | None = None,
+        gate: Path | None = None,
+    ):
+        self.output_root, self.reread, self.gate = Path(output_root), reread, gate
+        self.jobs = jobs or os.cpu_count() or 1
+        self.started = self.last_saved = time.monotonic()
+        command = [sys.executable, "-m", "iranrussia.maintenance", "sphinx", str(self.output_root), str(self.jobs)]
+        command.append(str(source_root))
+        env = dict(os.environ)
+        env.pop(fingerprint.REREAD_VARIABLE, None)
+        env.pop(EXECUTION_GATE_VARIABLE, None)
+        if reread is not None:
+            command.append("--reuse-environment")
+            env[fingerprint.REREAD_VARIABLE] = json.dumps(reread)
+        if gate is not None:
+            env[EXECUTION_GATE_VARIABLE] = str(gate)
+        self.process, self.warnings, self._reader = _start_keeping_stderr(command, env)
+
+    def finish(self) -> Path:
+        """Wait for the render; return the HTML folder, or exit with its warnings if it failed."""
+        returncode = self.process.wait()
+        self._reader.join()
+        if returncode != 0:
+            raise SystemExit(build_failure(self.warnings))
+        html = self.output_root / "_build" / "html"
+        how = "every page read" if self.reread is None else f"re-read {', '.join(self.reread) or 'no page'}"
+        how += "" if self.reread is None else ", every page written"
+        now = time.monotonic()
+        took = f"{now - self.started:.1f} s"
+        if self.gate is not None:  # it started with the execution: what counts is how long it took after it
+            took = f"{now - self.last_saved:.1f} s after the last notebook was saved ({took} in all)"
+        else:
+            took = f"in {took}"
+            how += "; started beside the execution, each notebook read once saved"
+        print(f"[build] book rendered {took} ({self.jobs} processes; {how}): {html / 'index.html'}")
+        return html
+
+    def saved(self, docname: str) -> None:
+        """Tell the render that the notebook of page ``docname`` is executed and saved."""
+        (self.gate / executed_marker(docname)).touch()
+        self.last_saved = time.monotonic()
+
+    def stop(self) -> None:
+        """Stop the render (an execution failed: its HTML could not be complete)."""
+        if self.gate is not None:
+            (self.gate / "failed").touch()
+        self.process.terminate()
+        self.process.wait()
+        self._reader.join()
 
 
 # Inputs of the HTML that reach it only through the pages' own sources: a table's data shows on a page through
@@ -123,17 +183,31 @@ def incremental_rereads(changes: list[str], output_root: Path, root: Path = REPO
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
-def _run_keeping_stderr(command: list[str], env: dict | None = None) -> tuple[int, list[str]]:
-    """Run ``command`` in the repository, its output shown as it comes; return its exit code and the lines it
-    wrote to stderr (where Sphinx writes its warnings and errors, and nothing else), without colour codes."""
+def _start_keeping_stderr(command: list[str], env: dict | None = None):
+    """Start ``command`` in the repository, its output shown as it comes; return the process, the list that
+    collects the lines it writes to stderr (where Sphinx writes its warnings and errors, and nothing else),
+    without colour codes, and the thread that collects them (done once the process has ended)."""
     process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stderr=subprocess.PIPE, text=True, errors="replace")
-    kept = []
-    for line in process.stderr:
-        sys.stderr.write(line)
-        sys.stderr.flush()
-        if line.strip():
-            kept.append(_ANSI.sub("", line.rstrip("\n")))
-    return process.wait(), kept
+    kept: list[str] = []
+
+    def keep() -> None:
+        for line in process.stderr:
+            sys.stderr.write(line)
+            sys.stderr.flush()
+            if line.strip():
+                kept.append(_ANSI.sub("", line.rstrip("\n")))
+
+    reader = threading.Thread(target=keep, daemon=True)
+    reader.start()
+    return process, kept, reader
+
+
+def _run_keeping_stderr(command: list[str], env: dict | None = None) -> tuple[int, list[str]]:
+    """Run ``command`` as :func:`_start_keeping_stderr` starts it; return its exit code and its stderr lines."""
+    process, kept, reader = _start_keeping_stderr(command, env)
+    returncode = process.wait()
+    reader.join()
+    return returncode, kept
 
 
 # MyST-NB gives a notebook warning's place as one number: 10,000 times the cell's place counted from 1, plus the
@@ -192,23 +266,49 @@ def _sphinx(output_root: Path, jobs: int, source_root: Path = REPO_ROOT, reuse_e
 
 def update_book(*, force: bool = False, jobs: int | None = None, output_root: Path = REPO_ROOT) -> None:
     """Bring the book up to date: re-execute the stale notebooks (every one with ``force``), ``jobs`` at a time
-    (default: one per core), then render strictly unless no input of the HTML changed since the last build."""
+    (default: one per core), and render strictly unless no input of the HTML changed since the last build.
+
+    When notebooks are stale the render starts at once, beside their execution: Sphinx starts up and reads the
+    other pages meanwhile, and reads each executed notebook as soon as it is saved (_ext/read_when_executed.py),
+    so that only the last notebook's page, and what follows the reading, wait for the last execution."""
     notebooks = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
     stale = {path: ["--force"] for path in notebooks} if force else fingerprint.stale(notebooks)
     for path, changed in stale.items():
         print(f"[build] {path.relative_to(REPO_ROOT)} is stale: {'; '.join(changed)}", flush=True)
-    if stale:
-        execute_notebooks(list(stale), jobs=jobs or os.cpu_count() or 1)
     output_root = Path(output_root)
     changed = fingerprint.render_changes(output_root)
-    if not changed and not force:
+    pages = book_pages()
+    # The book's pages among the stale notebooks (a notebook left out of the table of contents is executed only).
+    executed = {pages[source]: path for path in stale if (source := path.relative_to(REPO_ROOT).as_posix()) in pages}
+    if not stale and not changed and not force:
         print(f"[build] up to date: no notebook is stale and no input of {output_root / '_build' / 'html'} changed")
         return
-    inputs = fingerprint.render_inputs()  # before the render: an edit made while it runs shows next time
-    reread = None if force else incremental_rereads(changed, output_root)
+    # A stale notebook's file changes when it is executed (its fingerprint, if nothing else): its page is read
+    # again, and the other changes decide, as after any edit, whether the rest may be reused.
+    sources = {docname: source for source, docname in pages.items()}
+    reread = None if force else incremental_rereads(sorted({*changed, *map(sources.get, executed)}), output_root)
     stamp = output_root / fingerprint.RENDER_STAMP
     stamp.unlink(missing_ok=True)  # a failed build leaves HTML that no stamp may vouch for
-    build_book(output_root, reread=reread)
+    if not stale:
+        inputs = fingerprint.render_inputs()  # before the render: an edit made while it runs shows next time
+        build_book(output_root, reread=reread)
+    else:
+        with tempfile.TemporaryDirectory(prefix="execution-gate-") as folder:
+            gate = Path(folder)
+            (gate / "waiting").write_text("\n".join(executed) + "\n", encoding="utf-8")
+            render = Render(output_root, reread=reread, gate=gate)
+            docnames = {path: docname for docname, path in executed.items()}
+            try:
+                execute_notebooks(
+                    list(stale),
+                    jobs=jobs or os.cpu_count() or 1,
+                    on_saved=lambda path: path in docnames and render.saved(docnames[path]),
+                )
+            except BaseException:
+                render.stop()
+                raise
+            inputs = fingerprint.render_inputs()  # every notebook saved; any later edit shows next time
+            render.finish()
     atomic_write_text(stamp, json.dumps(inputs, indent=1, sort_keys=True) + "\n")
 
 
@@ -280,8 +380,9 @@ def execute_notebook(path: Path) -> float:
     return time.monotonic() - started
 
 
-def execute_notebooks(paths: list[Path], jobs: int = 1) -> None:
-    """Execute each notebook (:func:`execute_notebook`), ``jobs`` at a time, each in its own process."""
+def execute_notebooks(paths: list[Path], jobs: int = 1, on_saved: Callable[[Path], object] | None = None) -> None:
+    """Execute each notebook (:func:`execute_notebook`), ``jobs`` at a time, each in its own process; call
+    ``on_saved`` with each notebook's path (as given) once it is executed and saved."""
     paths = [Path(p) for p in paths]
     jobs = max(1, min(jobs, len(paths)))
     say = functools.partial(print, flush=True)
@@ -296,6 +397,8 @@ def execute_notebooks(paths: list[Path], jobs: int = 1) -> None:
         finished = ((futures[f], f.result()) for f in concurrent.futures.as_completed(futures))
     try:
         for done, (path, seconds) in enumerate(finished, start=1):
+            if on_saved is not None:
+                on_saved(path)
             shown = path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path
             say(f"[execute] {shown} in {seconds:.1f} s")
             say(f"[execute] {done} of {len(paths)} notebooks done")
