@@ -137,6 +137,7 @@ def _source(cell: dict) -> str:
 #: notebook is run and saved, never what it computes) and the data package the build ships beside the HTML.
 NOT_IMPORTED_BY_NOTEBOOKS = (
     "iranrussia/maintenance.py",
+    "iranrussia/preloaded_kernels.py",
     "iranrussia/bench.py",
     "iranrussia/datapackage.py",
     "iranrussia/citation.py",
