@@ -92,6 +92,8 @@ def _preload() -> None:
 
 
 def _serve(path: str) -> None:
+    # Ctrl-C in the build's terminal reaches this process too; the build stops it, or it sees the build gone.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _preload()
     parent = os.getppid()
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as server:
@@ -139,7 +141,10 @@ def _become_kernel(request: dict) -> None:
     code = 1
     try:
         os.setsid()  # its own session and process group, as jupyter_client launches kernels
-        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD):
+        # The signal handling a new Python starts with: an interrupt raises KeyboardInterrupt (how the kernel
+        # manager interrupts a running cell), the rest take their default action.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        for signum in (signal.SIGTERM, signal.SIGCHLD):
             signal.signal(signum, signal.SIG_DFL)
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)

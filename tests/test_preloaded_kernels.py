@@ -44,20 +44,24 @@ print(json.dumps(seen, default=str))
 """
 
 
-def run(code: str, socket_path: str | None) -> dict:
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+def run(code: str, socket_path: str | None, *more_cells: str, **options) -> dict:
+    """Run a notebook of ``code`` (and ``more_cells``) in a fresh or a forked kernel; the JSON its first cell
+    printed, or the notebook itself when it has more cells."""
+    cells = [nbformat.v4.new_code_cell(source) for source in (code, *more_cells)]
+    notebook = nbformat.v4.new_notebook(cells=cells)
     with tempfile.TemporaryDirectory() as folder:
         client = NotebookClient(
             notebook,
             kernel_name="python3",
             shutdown_kernel="immediate",
             resources={"metadata": {"path": str(NOTEBOOKS_DIR)}},
+            **options,
         )
         client.km = client.kernel_manager_class(kernel_name="python3", transport="ipc", ip=f"{folder}/kernel")
         if socket_path is not None:
             client.km.provisioner = preloaded_kernels.provisioner(client.km, socket_path)
         client.execute(env={**os.environ, "BOOK_PROBE": "1"})
-    return json.loads(notebook.cells[0].outputs[0]["text"])
+    return notebook if more_cells else json.loads(notebook.cells[0].outputs[0]["text"])
 
 
 def gone(pid: int) -> bool:
@@ -96,6 +100,15 @@ def test_a_notebook_s_names_do_not_reach_the_next_kernel(zygote):
     run("left_behind = 1\nprint('{}')", zygote.socket_path)
     seen = run("import json\nprint(json.dumps({'left': 'left_behind' in dir()}))", zygote.socket_path)
     assert seen == {"left": False}
+
+
+def test_an_interrupt_stops_the_running_cell_and_the_kernel_goes_on(zygote):
+    """The kernel manager interrupts a cell that runs too long with SIGINT: as in a fresh kernel, the cell ends
+    with KeyboardInterrupt and the kernel runs the next one."""
+    options = dict(timeout=2, interrupt_on_timeout=True, allow_errors=True)
+    notebook = run("import time\ntime.sleep(60)", zygote.socket_path, "print('still here')", **options)
+    assert notebook.cells[0].outputs[-1]["ename"] == "KeyboardInterrupt"
+    assert notebook.cells[1].outputs[0]["text"] == "still here\n"
 
 
 def test_the_zygote_stops_and_its_socket_goes_with_the_build():
