@@ -397,7 +397,12 @@ def execute_notebooks(paths: list[Path], jobs: int = 1, on_saved: Callable[[Path
     say = functools.partial(print, flush=True)
     with contextlib.ExitStack() as stack:
         # One process imports the notebooks' libraries once and forks every kernel (preloaded_kernels.py).
-        kernels = stack.enter_context(preloaded_kernels.PreloadedKernels()).socket_path if PRELOAD else None
+        kernels = None
+        if PRELOAD:
+            try:
+                kernels = stack.enter_context(preloaded_kernels.PreloadedKernels()).socket_path
+            except (OSError, RuntimeError) as err:  # e.g. a socket path too long for this system
+                say(f"[execute] no preloaded kernels ({err}): each notebook's kernel starts afresh")
         if jobs == 1:
             finished = ((path, execute_notebook(path, kernels)) for path in paths)
         else:

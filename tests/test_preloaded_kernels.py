@@ -116,3 +116,20 @@ def test_the_zygote_stops_and_its_socket_goes_with_the_build():
         process, path = kernels.process, kernels.socket_path
         assert os.path.exists(path) and process.poll() is None
     assert process.poll() is not None and not os.path.exists(path)
+
+
+def test_without_a_zygote_the_build_starts_kernels_afresh_and_says_so(tmp_path, monkeypatch, capsys):
+    from iranrussia import maintenance
+
+    def cannot_start(self):
+        raise RuntimeError("the kernel zygote did not start")
+
+    monkeypatch.setattr(maintenance, "PRELOAD", True)
+    monkeypatch.setattr(preloaded_kernels.PreloadedKernels, "__enter__", cannot_start)
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(6 * 7)")])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path = tmp_path / "small.ipynb"
+    nbformat.write(notebook, path)
+    maintenance.execute_notebooks([path])
+    assert "no preloaded kernels (the kernel zygote did not start)" in capsys.readouterr().out
+    assert nbformat.read(path, as_version=4).cells[0].outputs[0]["text"] == "42\n"
