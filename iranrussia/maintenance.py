@@ -109,8 +109,8 @@ class Render:
         if returncode != 0:
             raise SystemExit(build_failure(self.warnings))
         html = self.output_root / "_build" / "html"
-        how = "every page read" if self.reread is None else f"re-read {', '.join(self.reread) or 'no page'}"
-        how += "" if self.reread is None else ", every page written"
+        reread = ", ".join(self.reread or []) or "no page"
+        how = "every page read" if self.reread is None else f"re-read {reread}, every page written"
         now = time.monotonic()
         took = f"{now - self.started:.1f} s"
         if self.gate is not None:  # it started with the execution: what counts is how long it took after it
@@ -283,15 +283,15 @@ def update_book(*, force: bool = False, jobs: int | None = None, output_root: Pa
     output_root = Path(output_root)
     changed = fingerprint.render_changes(output_root)
     pages = book_pages()
+    sources = {path: path.relative_to(REPO_ROOT).as_posix() for path in stale}
     # The book's pages among the stale notebooks (a notebook left out of the table of contents is executed only).
-    executed = {pages[source]: path for path in stale if (source := path.relative_to(REPO_ROOT).as_posix()) in pages}
+    docnames = {path: pages[source] for path, source in sources.items() if source in pages}
     if not stale and not changed and not force:
         print(f"[build] up to date: no notebook is stale and no input of {output_root / '_build' / 'html'} changed")
         return
     # A stale notebook's file changes when it is executed (its fingerprint, if nothing else): its page is read
     # again, and the other changes decide, as after any edit, whether the rest may be reused.
-    sources = {docname: source for source, docname in pages.items()}
-    reread = None if force else incremental_rereads(sorted({*changed, *map(sources.get, executed)}), output_root)
+    reread = None if force else incremental_rereads(sorted({*changed, *map(sources.get, docnames)}), output_root)
     stamp = output_root / fingerprint.RENDER_STAMP
     stamp.unlink(missing_ok=True)  # a failed build leaves HTML that no stamp may vouch for
     if not stale:
@@ -300,9 +300,8 @@ def update_book(*, force: bool = False, jobs: int | None = None, output_root: Pa
     else:
         with tempfile.TemporaryDirectory(prefix="execution-gate-") as folder:
             gate = Path(folder)
-            (gate / "waiting").write_text("\n".join(executed) + "\n", encoding="utf-8")
+            (gate / "waiting").write_text("\n".join(docnames.values()) + "\n", encoding="utf-8")
             render = Render(output_root, reread=reread, gate=gate)
-            docnames = {path: docname for docname, path in executed.items()}
             try:
                 execute_notebooks(
                     list(stale),

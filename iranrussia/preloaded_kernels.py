@@ -270,26 +270,12 @@ def provisioner(kernel_manager, socket_path: str):
             cwd = str(kwargs.get("cwd") or os.getcwd())
             self.process = fork_kernel(socket_path, cmd[at + 1 :], cwd, env)
             self.pid = self.process.pid
-            try:
-                self.pgid = os.getpgid(self.pid)
-            except OSError:
-                self.pgid = None
+            # No process group: the child may not have left the zygote's group yet (it calls setsid first
+            # thing), and a signal to that group could reach the build itself. LocalProvisioner then signals the
+            # kernel process alone, for an interrupt as for a kill.
+            self.pgid = None
             self.cwd = cwd
             return self.connection_info
-
-        async def send_signal(self, signum: int) -> None:
-            # The kernel leads its own process group (it called setsid); signal the kernel itself, as the
-            # kernel manager's interrupt and kill do for a kernel it launched.
-            if self.process:
-                self.process.send_signal(signum)
-
-        async def kill(self, restart: bool = False) -> None:
-            if self.process:
-                self.process.kill()
-
-        async def terminate(self, restart: bool = False) -> None:
-            if self.process:
-                self.process.terminate()
 
     kernel_manager.kernel_id = kernel_manager.kernel_id or str(uuid.uuid4())
     return ZygoteProvisioner(
