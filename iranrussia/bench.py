@@ -4,7 +4,10 @@
 (b) ``tasks.py build --force`` on a clean clone (every notebook re-executed, then the strict render);
 (c) ``tasks.py build`` with nothing changed;
 (d) one edit to a table read by one chapter (and the data dictionary), then ``tasks.py build``;
-(e) ``tasks.py test``, the whole suite.
+(e) ``tasks.py test``, the whole suite;
+(f) and (g), no target: the part of (e) that two checks the book's standards require take before any other
+test, nbval's re-execution of every notebook in a fresh kernel alone (f), and with the browser test of every
+page (g): how much of (e)'s budget is left for the rest of the suite.
 
 It prints each time, its ratio to (a) or (b) and the target, and for (d) which notebooks were re-executed
 against the ones whose fingerprints read the table. The clones share this repository's ``.venv`` (linked;
@@ -30,6 +33,8 @@ EDITED_TABLE = "framing_evidence"
 EDITED_COLUMN = "would_change"
 EDIT = " (A sentence added by the benchmark.)"
 TARGETS = {"b": ("a", 0.6), "c": ("b", 0.05), "d": ("a", 0.35), "e": ("b", 1.5)}
+# (f), (g): parts of (e), shown as a ratio to (b) with no target (the test paths tasks.py test is given).
+FLOOR = {"f": ["notebooks"], "g": ["notebooks", "tests/test_browser.py"]}
 
 
 def clone(into: Path) -> Path:
@@ -110,6 +115,8 @@ def main() -> None:
         reproduced = [line for line in moved if line.strip()] == []
         times["c"], _ = timed("c", [python, "tasks.py", "build"], b, work / "c.log")
         times["e"], _ = timed("e", [python, "tasks.py", "test"], b, work / "e.log")
+        times["f"], _ = timed("f", [python, "tasks.py", "test", *FLOOR["f"]], b, work / "f.log")
+        times["g"], _ = timed("g", [python, "tasks.py", "test", *FLOOR["g"]], b, work / "g.log")
         expected = readers_of(b, EDITED_TABLE)
         edit_one_cell(b)
         subprocess.run([python, "tasks.py", "rehash", EDITED_TABLE], cwd=b, check=True, capture_output=True)
@@ -124,6 +131,8 @@ def main() -> None:
         ("c", "tasks.py build, nothing changed"),
         ("d", f"edit one cell of data/{EDITED_TABLE}.csv (and rehash), then tasks.py build"),
         ("e", "tasks.py test, the whole suite"),
+        ("f", f"tasks.py test {' '.join(FLOOR['f'])}: nbval alone"),
+        ("g", f"tasks.py test {' '.join(FLOOR['g'])}: nbval and the browser test"),
     ]
     print()
     print("| step | what | seconds | ratio | target | met |")
@@ -134,6 +143,8 @@ def main() -> None:
             base, limit = TARGETS[key]
             value = times[key] / times[base]
             ratio, target, met = f"{value:.3f} x ({base})", f"<= {limit} x ({base})", "yes" if value <= limit else "NO"
+        elif key in FLOOR:
+            ratio = f"{times[key] / times['b']:.3f} x (b)"
         print(f"| ({key}) | {what} | {times[key]:.1f} | {ratio} | {target} | {met} |")
     print()
     same = "the same" if executed == expected else "NOT the same"

@@ -47,6 +47,7 @@ def work_unit(nodeid: str) -> str:
     return nodeid if nodeid.startswith(OWN_UNIT) else nodeid.split("::", 1)[0]
 
 
+@pytest.hookimpl(optionalhook=True)  # the suite also runs without xdist (-p no:xdist)
 def pytest_xdist_make_scheduler(config, log):
     if config.getvalue("dist") != "loadfile":
         return None
