@@ -5,9 +5,8 @@
 (c) ``tasks.py build`` with nothing changed;
 (d) one edit to a table read by one chapter (and the data dictionary), then ``tasks.py build``;
 (e) ``tasks.py test``, the whole suite;
-(f) and (g), no target: the part of (e) that two checks the book's standards require take before any other
-test, nbval's re-execution of every notebook in a fresh kernel alone (f), and with the browser test of every
-page (g): how much of (e)'s budget is left for the rest of the suite.
+(f) nbval alone (every notebook re-executed in a fresh kernel) and (g) nbval with the browser test (every
+page in Chromium): parts of (e) with no target, showing how much of (e)'s budget those two checks leave.
 
 It prints each time, its ratio to (a) or (b) and the target, and for (d) which notebooks were re-executed
 against the ones whose fingerprints read the table. The clones share this repository's ``.venv`` (linked;
